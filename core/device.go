@@ -78,7 +78,7 @@ type Device struct {
 		decryption chan *inBatch
 		handshake  chan *handshakeWork
 	}
-	workers sync.WaitGroup
+	workers  sync.WaitGroup
 	tunWrite sync.Mutex
 	done     chan struct{}
 	stats    Stats

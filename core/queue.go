@@ -17,7 +17,7 @@ type packetBuffer struct {
 
 var packetPool = sync.Pool{New: func() any { return new(packetBuffer) }}
 
-func getPacketBuffer() *packetBuffer   { return packetPool.Get().(*packetBuffer) }
+func getPacketBuffer() *packetBuffer  { return packetPool.Get().(*packetBuffer) }
 func putPacketBuffer(b *packetBuffer) { packetPool.Put(b) }
 
 // maxBatch bounds the packets of one batch of work.
