@@ -117,6 +117,26 @@ func (b *Bind) Open(port uint16) ([]conn.ReceiveFunc, uint16, error) {
 	return []conn.ReceiveFunc{recv}, port, nil
 }
 
+// Move re-registers an open bind under a new address, as when a host
+// roams to another network.
+func (b *Bind) Move(addr netip.Addr) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := b.net
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if b.queue != nil {
+		to := netip.AddrPortFrom(addr, b.port)
+		if _, used := n.binds[to]; used {
+			return fmt.Errorf("conntest: %v: address in use", to)
+		}
+		delete(n.binds, netip.AddrPortFrom(b.addr, b.port))
+		n.binds[to] = b
+	}
+	b.addr = addr
+	return nil
+}
+
 // Close unregisters the bind; pending receives return net.ErrClosed.
 func (b *Bind) Close() error {
 	b.mu.Lock()
@@ -157,8 +177,8 @@ func (b *Bind) Port() uint16 {
 	return b.port
 }
 
-// Send delivers copies of the datagrams; unknown destinations and full
-// queues drop them silently, as UDP would.
+// Send delivers copies of the datagrams; unknown destinations drop them
+// silently, as UDP would.
 func (b *Bind) Send(bufs [][]byte, offset int, ep conn.Endpoint) error {
 	b.mu.Lock()
 	open := b.queue != nil
@@ -186,16 +206,18 @@ func (b *Bind) Send(bufs [][]byte, offset int, ep conn.Endpoint) error {
 	return nil
 }
 
+// deliver queues a datagram, waiting while the queue is full so that tests
+// see no loss they did not ask for; a Filter can drop datagrams instead.
 func (b *Bind) deliver(d datagram) {
 	b.mu.Lock()
-	q := b.queue
+	q, done := b.queue, b.done
 	b.mu.Unlock()
 	if q == nil {
 		return
 	}
 	select {
 	case q <- d:
-	default:
+	case <-done:
 	}
 }
 
