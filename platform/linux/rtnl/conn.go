@@ -307,8 +307,11 @@ func (c *Conn) RouteMTU(dst netip.Addr) (int, error) {
 	return l.MTU, nil
 }
 
-// AddRule adds the policy-routing rule r. An identical rule gives an error
-// wrapping os.ErrExist.
+// AddRule adds the policy-routing rule r. An identical rule with the same
+// explicit Priority gives an error wrapping os.ErrExist; without Priority
+// the kernel gives the copy a new preference and adds it again (like
+// `ip rule add`), so callers that may repeat themselves should set one or
+// list first.
 func (c *Conn) AddRule(r Rule) error {
 	m, err := ruleMsg(rtmNewRule, flagsCreate, r)
 	_, err = c.do("add rule", r.String(), m, err)
