@@ -78,6 +78,9 @@ type Device struct {
 		decryption chan *inBatch
 		handshake  chan *handshakeWork
 	}
+	// busy counts queued work (batches and handshakes) not yet finished,
+	// so tests can tell when the engine is idle.
+	busy     atomic.Int64
 	workers  sync.WaitGroup
 	tunWrite sync.Mutex
 	done     chan struct{}

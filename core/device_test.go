@@ -106,6 +106,34 @@ func newTestNet(t *testing.T, virtual bool) *testNet {
 	return tn
 }
 
+// idle reports whether no packet or work item is anywhere in flight.
+func (tn *testNet) idle() bool {
+	return tn.net.Outstanding() == 0 &&
+		tn.a.tun.Outstanding() == 0 && tn.b.tun.Outstanding() == 0 &&
+		tn.a.dev.busy.Load() == 0 && tn.b.dev.busy.Load() == 0
+}
+
+// settle waits until the engines and the network are idle. Every hand-off
+// is counted before the previous holder lets go, so one idle reading is
+// enough.
+func (tn *testNet) settle() {
+	deadline := time.Now().Add(10 * time.Second)
+	for !tn.idle() {
+		if time.Now().After(deadline) {
+			panic("engines never became idle")
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+}
+
+// advance moves virtual time forward, letting the work of each timer
+// finish before the next one fires, as it would in real time.
+func (tn *testNet) advance(d time.Duration) {
+	tn.settle()
+	tn.clock.AdvanceWith(d, tn.settle)
+	tn.settle()
+}
+
 func (tn *testNet) count(kind string, n *node) int {
 	tn.mu.Lock()
 	defer tn.mu.Unlock()
@@ -185,7 +213,7 @@ func expectNoPacket(t *testing.T, n *node, wait time.Duration) {
 func (tn *testNet) ping(t *testing.T, from, to *node, seq uint32) {
 	t.Helper()
 	p := ipv4Packet(from.inner4, to.inner4, seq, 64)
-	from.tun.Inbound <- p
+	from.tun.Inject(p)
 	expectPacket(t, to, p)
 }
 
@@ -194,7 +222,7 @@ func TestPingBothWays(t *testing.T) {
 	tn.ping(t, tn.a, tn.b, 1)
 	tn.ping(t, tn.b, tn.a, 2)
 	p6 := ipv6Packet(tn.b.inner6, tn.a.inner6, 100)
-	tn.b.tun.Inbound <- p6
+	tn.b.tun.Inject(p6)
 	expectPacket(t, tn.a, p6)
 
 	// Let the last packet's counters settle, then compare both sides.
@@ -229,7 +257,7 @@ func TestManyPacketsStayInOrder(t *testing.T) {
 	const total = 20000
 	go func() {
 		for i := 1; i <= total; i++ {
-			tn.a.tun.Inbound <- ipv4Packet(tn.a.inner4, tn.b.inner4, uint32(i), 1000+i%400)
+			tn.a.tun.Inject(ipv4Packet(tn.a.inner4, tn.b.inner4, uint32(i), 1000+i%400))
 		}
 	}()
 	for i := 1; i <= total; i++ {
@@ -252,7 +280,7 @@ func TestSourceNotAllowedIsDropped(t *testing.T) {
 	tn.ping(t, tn.a, tn.b, 1)
 	spoofed := ipv4Packet(netip.MustParseAddr("10.0.0.99"), tn.a.inner4, 2, 32)
 	// b routes 10.0.0.1 to a, so the packet is sent; a must refuse it.
-	tn.b.tun.Inbound <- spoofed
+	tn.b.tun.Inject(spoofed)
 	expectNoPacket(t, tn.a, 200*time.Millisecond)
 	if got := tn.a.dev.stats.SourceNotAllowed.Load(); got != 1 {
 		t.Fatalf("SourceNotAllowed = %d, want 1", got)
@@ -281,7 +309,7 @@ func TestPresharedKeyMismatch(t *testing.T) {
 	other, _ := wgtypes.GenerateKey()
 	tn.a.dev.Set(wgtypes.Config{Peers: []wgtypes.PeerConfig{{PublicKey: tn.b.pub, PresharedKey: &psk}}})
 	tn.b.dev.Set(wgtypes.Config{Peers: []wgtypes.PeerConfig{{PublicKey: tn.a.pub, PresharedKey: &other}}})
-	tn.a.tun.Inbound <- ipv4Packet(tn.a.inner4, tn.b.inner4, 1, 10)
+	tn.a.tun.Inject(ipv4Packet(tn.a.inner4, tn.b.inner4, 1, 10))
 	// b cannot tell: the psk only enters message 2, which a then rejects.
 	waitFor(t, "b's response", func() bool { return tn.count("2", tn.b) == 1 })
 	expectNoPacket(t, tn.b, 100*time.Millisecond)

@@ -87,9 +87,11 @@ func (d *Device) receive(recv conn.ReceiveFunc) {
 				}
 				w := &handshakeWork{ep: eps[i]}
 				w.n = copy(w.msg[:], pkt)
+				d.busy.Add(1)
 				select {
 				case d.queue.handshake <- w:
 				default:
+					d.busy.Add(-1)
 					d.stats.HandshakeDropped.Add(1)
 				}
 			default:
@@ -98,6 +100,7 @@ func (d *Device) receive(recv conn.ReceiveFunc) {
 		}
 		clear(eps[:n])
 		for _, b := range batches {
+			d.busy.Add(1)
 			b.peer.rxq.push(b)
 			select {
 			case d.queue.decryption <- b:
@@ -132,8 +135,9 @@ func (d *Device) decryptionWorker() {
 
 // receiveBatch finishes a decrypted batch in the peer's order.
 func (p *Peer) receiveBatch(b *inBatch) {
-	defer putInBatch(b)
 	d := p.device
+	defer d.busy.Add(-1)
+	defer putInBatch(b)
 	kp := b.keypair
 	var (
 		valid, data, confirmed bool
@@ -258,6 +262,7 @@ func (d *Device) handshakeWorker() {
 			return
 		}
 		d.handleHandshake(w.msg[:w.n], w.ep)
+		d.busy.Add(-1)
 	}
 }
 

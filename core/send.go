@@ -139,6 +139,7 @@ func (p *Peer) sendStaged() {
 			putOutBatch(b)
 			continue // the key is exhausted; the next round handshakes
 		}
+		d.busy.Add(1)
 		p.txq.push(b)
 		p.stagedMu.Unlock()
 		select {
@@ -201,8 +202,9 @@ func seal(buf []byte, n int, kp *keypair, counter uint64, mtu int, nonce *[chach
 
 // transmit sends an encrypted batch; it runs in the peer's order.
 func (p *Peer) transmit(b *outBatch) {
-	defer putOutBatch(b)
 	d := p.device
+	defer d.busy.Add(-1)
+	defer putOutBatch(b)
 	if !p.running.Load() {
 		return
 	}

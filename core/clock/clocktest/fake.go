@@ -42,25 +42,40 @@ func (f *Fake) AfterFunc(d time.Duration, fn func()) clock.Timer {
 // Advance moves the virtual time forward by d, running every timer that
 // falls due on the way at its own deadline.
 func (f *Fake) Advance(d time.Duration) {
+	f.AdvanceWith(d, nil)
+}
+
+// AdvanceWith is Advance calling settle after each timer callback, so that
+// a test can let the work a timer started finish before time moves on.
+func (f *Fake) AdvanceWith(d time.Duration, settle func()) {
 	f.mu.Lock()
 	end := f.now.Add(d)
 	f.mu.Unlock()
-	for {
-		f.mu.Lock()
-		next := f.earliest(end)
-		if next == nil {
-			f.now = end
-			f.mu.Unlock()
-			return
+	for f.step(end) {
+		if settle != nil {
+			settle()
 		}
-		delete(f.timers, next)
-		if next.when.After(f.now) {
-			f.now = next.when
-		}
-		fn := next.fn
-		f.mu.Unlock()
-		fn()
 	}
+}
+
+// step runs the earliest timer due by end and reports true, or moves the
+// time to end and reports false.
+func (f *Fake) step(end time.Time) bool {
+	f.mu.Lock()
+	next := f.earliest(end)
+	if next == nil {
+		f.now = end
+		f.mu.Unlock()
+		return false
+	}
+	delete(f.timers, next)
+	if next.when.After(f.now) {
+		f.now = next.when
+	}
+	fn := next.fn
+	f.mu.Unlock()
+	fn()
+	return true
 }
 
 // Pending returns the number of scheduled timers.

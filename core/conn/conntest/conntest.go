@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wgshim/wgshim/core/conn"
 )
@@ -20,7 +21,16 @@ type Network struct {
 	// Filter, if set, sees every datagram; returning false drops it. It
 	// may modify the payload in place.
 	Filter func(from, to netip.AddrPort, payload []byte) bool
+	// outstanding counts datagrams queued or returned by the latest
+	// receive call of their bind: a receiver has finished with a batch
+	// when it asks for the next one.
+	outstanding atomic.Int64
 }
+
+// Outstanding is the number of datagrams not yet fully handled: queued, or
+// in the receiver's hands until it asks for more. Zero means the network
+// is idle.
+func (n *Network) Outstanding() int64 { return n.outstanding.Load() }
 
 // NewNetwork returns an empty network.
 func NewNetwork() *Network {
@@ -93,7 +103,10 @@ func (b *Bind) Open(port uint16) ([]conn.ReceiveFunc, uint16, error) {
 	b.queue = make(chan datagram, 4096)
 	b.done = make(chan struct{})
 	queue, done := b.queue, b.done
+	var handed int64
 	recv := func(packets [][]byte, sizes []int, eps []conn.Endpoint) (int, error) {
+		n.outstanding.Add(-handed)
+		handed = 0
 		var d datagram
 		select {
 		case <-done:
@@ -109,9 +122,11 @@ func (b *Bind) Open(port uint16) ([]conn.ReceiveFunc, uint16, error) {
 				sizes[i] = copy(packets[i], d.payload)
 				eps[i] = Endpoint(d.from)
 			default:
+				handed = int64(i)
 				return i, nil
 			}
 		}
+		handed = int64(i)
 		return i, nil
 	}
 	return []conn.ReceiveFunc{recv}, port, nil
@@ -148,6 +163,7 @@ func (b *Bind) Close() error {
 	delete(b.net.binds, netip.AddrPortFrom(b.addr, b.port))
 	b.net.mu.Unlock()
 	close(b.done)
+	b.net.outstanding.Add(-int64(len(b.queue)))
 	b.queue, b.done = nil, nil
 	return nil
 }
@@ -215,9 +231,11 @@ func (b *Bind) deliver(d datagram) {
 	if q == nil {
 		return
 	}
+	b.net.outstanding.Add(1)
 	select {
 	case q <- d:
 	case <-done:
+		b.net.outstanding.Add(-1)
 	}
 }
 
