@@ -78,6 +78,9 @@ func newTestNet(t *testing.T, virtual bool) *testNet {
 		c = tn.clock
 	}
 	tn.net.SetFilter(func(from, to netip.AddrPort, payload []byte) bool {
+		if len(payload) == 0 {
+			return !tn.dropAll.Load()
+		}
 		tn.mu.Lock()
 		kind := fmt.Sprintf("%d", payload[0])
 		if payload[0] == msgTransport && len(payload) == keepaliveSize {
