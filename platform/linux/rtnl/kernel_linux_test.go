@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -390,5 +393,128 @@ func TestNetnsRoutes(t *testing.T) {
 	}
 	if !slices.ContainsFunc(left, func(r Route) bool { return r.Type == TypeBlackhole && r.Table == 100 }) {
 		t.Errorf("blackhole route missing after link deletion: %v", left)
+	}
+}
+
+// TestNetnsWithoutCapNetAdmin checks the EPERM mapping against a real
+// kernel: a thread in a fresh namespace drops CAP_NET_ADMIN from its
+// effective set (capabilities are per thread; the thread is never unlocked
+// and dies with its goroutine), then opens a socket and asks for a change.
+func TestNetnsWithoutCapNetAdmin(t *testing.T) {
+	requireRoot(t)
+	type result struct {
+		createErr, listErr error
+		links              int
+	}
+	res := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		var r result
+		defer func() { res <- r }()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			r.createErr = fmt.Errorf("setup: unshare: %w", err)
+			return
+		}
+		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+		var data [2]unix.CapUserData
+		if err := unix.Capget(&hdr, &data[0]); err != nil {
+			r.createErr = fmt.Errorf("setup: capget: %w", err)
+			return
+		}
+		data[0].Effective &^= 1 << unix.CAP_NET_ADMIN
+		if err := unix.Capset(&hdr, &data[0]); err != nil {
+			r.createErr = fmt.Errorf("setup: capset: %w", err)
+			return
+		}
+		c, err := Dial()
+		if err != nil {
+			r.createErr = fmt.Errorf("setup: %w", err)
+			return
+		}
+		defer c.Close()
+		r.createErr = c.CreateLink("rtp0", "bridge")
+		links, err := c.Links()
+		r.listErr, r.links = err, len(links)
+	}()
+	r := <-res
+	if !errors.Is(r.createErr, os.ErrPermission) {
+		t.Fatalf("CreateLink without CAP_NET_ADMIN: err = %v, want os.ErrPermission", r.createErr)
+	}
+	if want := "create link: rtp0 type bridge: operation not permitted"; !strings.HasPrefix(r.createErr.Error(), want) ||
+		!strings.HasSuffix(r.createErr.Error(), "needs CAP_NET_ADMIN") {
+		t.Errorf("err = %q, want %q ... needs CAP_NET_ADMIN", r.createErr, want)
+	}
+	// Reading needs no privilege: a fresh namespace has exactly lo.
+	if r.listErr != nil || r.links != 1 {
+		t.Errorf("Links without CAP_NET_ADMIN: %d links, %v; want 1 (lo)", r.links, r.listErr)
+	}
+}
+
+// TestKernelWireguardLink needs the wireguard module, which only the test
+// VM has (tests/kernel/run.sh sets WGSHIM_KERNEL_VM=1). It runs in its own
+// namespace and uses no external tools.
+func TestKernelWireguardLink(t *testing.T) {
+	if os.Getenv("WGSHIM_KERNEL_VM") != "1" {
+		t.Skip("skipping: needs the kernel test VM (WGSHIM_KERNEL_VM=1)")
+	}
+	if os.Geteuid() != 0 {
+		t.Fatal("WGSHIM_KERNEL_VM=1 but not root")
+	}
+	n := newNetns(t)
+	c := n.c
+	if err := c.CreateLink("wgk0", "wireguard"); err != nil {
+		t.Fatalf("%v (is the wireguard module available?)", err)
+	}
+	l, err := c.LinkByName("wgk0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Kind != "wireguard" {
+		t.Errorf("Kind = %q, want wireguard", l.Kind)
+	}
+	// drivers/net/wireguard/device.c: MTU 1420, point-to-point, no ARP.
+	if l.MTU != 1420 {
+		t.Errorf("MTU = %d, want the wireguard default 1420", l.MTU)
+	}
+	if l.Flags&(FlagPointToPoint|FlagNoARP) != FlagPointToPoint|FlagNoARP {
+		t.Errorf("Flags = %#x, want POINTOPOINT|NOARP", l.Flags)
+	}
+	if err := c.SetLinkMTU("wgk0", 1380); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetLinkUp("wgk0"); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = c.LinkByName("wgk0"); err != nil || l.MTU != 1380 || !l.Up() {
+		t.Errorf("after set mtu 1380 up: %+v, %v", l, err)
+	}
+	if err := c.AddAddress("wgk0", netip.MustParsePrefix("10.99.0.1/24")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddRoute(Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), LinkIndex: l.Index, Table: 51820}); err != nil {
+		t.Fatal(err)
+	}
+	links, err := c.Links()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg []string
+	for _, l := range links {
+		if l.Kind == "wireguard" {
+			wg = append(wg, l.Name)
+		}
+	}
+	if !slices.Equal(wg, []string{"wgk0"}) {
+		t.Errorf("wireguard links = %v, want [wgk0]", wg)
+	}
+	if err := c.DeleteLink("wgk0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.LinkByName("wgk0"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after delete: err = %v, want os.ErrNotExist", err)
+	}
+	routes, err := c.Routes(IPv4, 51820)
+	if err != nil || len(routes) != 0 {
+		t.Errorf("table 51820 after delete: %v, %v; want empty", routes, err)
 	}
 }
