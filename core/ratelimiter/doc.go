@@ -10,7 +10,9 @@
 // The package only answers "allow this packet?". Deciding when the device is
 // under load, and verifying mac2 before asking, is the caller's job. Time
 // comes from a clock.Clock so tests can step it. No goroutine or timer is
-// used: idle entries are swept lazily from Allow.
+// used: entries idle for more than a second are swept from Allow, at most
+// once a second, so a burst's entries stay (at most MaxEntries of them)
+// until the next Allow after the limiter was last busy, or until Close.
 //
 // It imports only core/clock and the standard library, and is meant for the
 // core engine.
