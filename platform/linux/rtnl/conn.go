@@ -62,6 +62,13 @@ func (c *Conn) dump(op string, m netlink.Message, want netlink.HeaderType) ([][]
 	return nil, wrapErr(op, "", ErrDumpInterrupted)
 }
 
+// isInet reports whether a dump reply is about IPv4 or IPv6. AF_UNSPEC
+// dumps also return other families' objects, such as the multicast
+// routing rules (RTNL_FAMILY_IPMR 128, RTNL_FAMILY_IP6MR 129).
+func isInet(d []byte) bool {
+	return len(d) > 0 && (d[0] == afInet || d[0] == afInet6)
+}
+
 // CreateLink adds a link called name of the given kind ("wireguard",
 // "dummy", ...), down, like `ip link add dev NAME type KIND`. An existing
 // name gives an error wrapping os.ErrExist; an unknown kind (module not
@@ -212,6 +219,9 @@ func (c *Conn) Addresses(link string) ([]netip.Prefix, error) {
 	}
 	var out []netip.Prefix
 	for _, d := range datas {
+		if !isInet(d) {
+			continue
+		}
 		i, p, err := parseAddr(d)
 		if err != nil {
 			return nil, wrapErr(op, link, err)
@@ -250,6 +260,9 @@ func (c *Conn) Routes(f Family, table uint32) ([]Route, error) {
 	}
 	var out []Route
 	for _, d := range datas {
+		if !isInet(d) {
+			continue
+		}
 		r, err := parseRoute(d)
 		if err != nil {
 			return nil, wrapErr(op, "", err)
@@ -336,6 +349,9 @@ func (c *Conn) Rules(f Family) ([]Rule, error) {
 	}
 	out := make([]Rule, 0, len(datas))
 	for _, d := range datas {
+		if !isInet(d) {
+			continue
+		}
 		r, err := parseRule(d)
 		if err != nil {
 			return nil, wrapErr(op, "", err)

@@ -62,6 +62,16 @@ func TestNetnsRules(t *testing.T) {
 	n := newNetns(t)
 	c := n.c
 	const T = 51820
+	// FamilyAll is exactly IPv4 then IPv6: the kernel also dumps its
+	// multicast-routing rules (families 128 and 129), which must not leak.
+	all, err := c.Rules(FamilyAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(n.ipRules(t, IPv4), n.ipRules(t, IPv6)...)
+	if diff := cmp.Diff(want, all); diff != "" {
+		t.Errorf("Rules(FamilyAll) vs ip -4 rule + ip -6 rule (-ip +ours):\n%s", diff)
+	}
 	for _, f := range []Family{IPv4, IPv6} {
 		before, err := c.Rules(f)
 		if err != nil {
