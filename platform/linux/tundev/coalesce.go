@@ -15,7 +15,9 @@ import (
 //   - same addresses, ports, IP version; IPv4 without options or
 //     fragmentation, IPv6 without extension headers;
 //   - equal TOS/traffic class, flow label, TTL/hop limit, DF bit;
-//     IPv4 IDs increasing by one;
+//     IPv4 IDs increasing by one, or all equal when DF is set (RFC 6864
+//     atomic datagrams; the kernel's GRO accepts both). Splitting gives
+//     such a frame increasing IDs, which for DF packets means nothing;
 //   - TCP: contiguous sequence numbers, equal ACK, window, urgent pointer,
 //     header length and option bytes; SYN, RST and URG never merge; CWR
 //     only on the first packet, PSH or FIN only on the last;
@@ -52,6 +54,7 @@ type groGroup struct {
 	payload    int // total payload bytes
 	nextSeq    uint32
 	nextID     uint16
+	idFixed    bool // IPv4 DF packets that all carry the head's ID
 	lastFlags  uint8
 	proto      uint8
 	v6         bool
@@ -212,13 +215,20 @@ func (c *coalescer) tryAppend(g *groGroup, bufs [][]byte, offset, i int, pkt []b
 		return false, false
 	}
 	head := bufs[g.head][offset:]
+	idFixed := g.idFixed
 	if g.v6 {
 		if !bytes.Equal(pkt[:4], head[:4]) || pkt[7] != head[7] {
 			return false, false
 		}
 	} else {
-		if pkt[1] != head[1] || pkt[6] != head[6] || pkt[8] != head[8] ||
-			binary.BigEndian.Uint16(pkt[4:]) != g.nextID {
+		if pkt[1] != head[1] || pkt[6] != head[6] || pkt[8] != head[8] {
+			return false, false
+		}
+		switch id, headID := binary.BigEndian.Uint16(pkt[4:]), binary.BigEndian.Uint16(head[4:]); {
+		case id == g.nextID && !g.idFixed:
+		case id == headID && head[6]&0x40 != 0 && (g.n == 1 || g.idFixed):
+			idFixed = true // decided by the first merge
+		default:
 			return false, false
 		}
 	}
@@ -245,6 +255,7 @@ func (c *coalescer) tryAppend(g *groGroup, bufs [][]byte, offset, i int, pkt []b
 		return false, true
 	}
 	c.next[g.last] = i
+	g.idFixed = idFixed
 	g.last = i
 	g.n++
 	g.payload += p.payload

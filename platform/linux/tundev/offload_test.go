@@ -425,6 +425,7 @@ func TestCoalesceRefuses(t *testing.T) {
 		{"ttl differs", mutate(1, func(s *pktSpec) { s.ttl-- }), []int{1, 1, 2}, true, true},
 		{"tos differs", mutate(1, func(s *pktSpec) { s.tos = 4 }), []int{1, 1, 2}, true, true},
 		{"df differs", mutate(1, func(s *pktSpec) { s.df = false }), []int{1, 1, 2}, true, true},
+		{"fixed id without df", fixedID(false), []int{1, 1, 1}, true, true},
 		{"id jump", mutate(2, func(s *pktSpec) { s.id += 5 }), []int{2, 1, 1}, true, true},
 		{"ip options", mutate(0, func(s *pktSpec) { s.ipOpt = []byte{1, 1, 1, 0} }), []int{1, 3}, true, true},
 		{"larger after", mutate(1, func(s *pktSpec) { s.payload = pattern(1001, 1) }), []int{1, 1, 2}, true, true},
@@ -469,6 +470,51 @@ func TestCoalesceRefuses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// fixedID returns three segments that all carry the same IPv4 ID.
+func fixedID(df bool) [][]byte {
+	base := defaultTCP4()
+	base.df = df
+	p := segments(base, 3, 1000, 0)
+	for _, q := range p {
+		binary.BigEndian.PutUint16(q[4:], 0)
+		fixChecksums(q, 20, protoTCP)
+	}
+	return p
+}
+
+func TestCoalesceFixedID(t *testing.T) {
+	// DF packets with a constant ID (RFC 6864) merge; splitting gives them
+	// increasing IDs, and everything else comes back unchanged.
+	pkts := fixedID(true)
+	orig := make([][]byte, len(pkts))
+	for i := range pkts {
+		orig[i] = bytes.Clone(pkts[i])
+	}
+	c := newCoalescer(true, true, BatchSize)
+	frames, counts := coalesceFrames(c, pkts)
+	if fmt.Sprint(counts) != "[3]" {
+		t.Fatalf("groups %v, want [3]", counts)
+	}
+	got, err := splitAll(t, frames[0], BatchSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		checkValid(t, got[i])
+		if id := binary.BigEndian.Uint16(got[i][4:]); id != uint16(i) {
+			t.Fatalf("segment %d has ID %d", i, id)
+		}
+		g, o := bytes.Clone(got[i]), bytes.Clone(orig[i])
+		for _, q := range [][]byte{g, o} {
+			copy(q[4:6], []byte{0, 0})
+			copy(q[10:12], []byte{0, 0})
+		}
+		if !bytes.Equal(g, o) {
+			t.Fatalf("segment %d differs beyond the ID", i)
+		}
 	}
 }
 
