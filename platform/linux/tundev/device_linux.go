@@ -363,8 +363,11 @@ func setIovec(v *unix.Iovec, b []byte) {
 
 func (d *Device) doRead(fd uintptr) bool {
 	n, _, e := unix.Syscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&d.riov[0])), uintptr(d.riovN))
-	if e == unix.EAGAIN || e == unix.EINTR {
-		return false
+	for e == unix.EINTR {
+		n, _, e = unix.Syscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&d.riov[0])), uintptr(d.riovN))
+	}
+	if e == unix.EAGAIN {
+		return false // the poller waits for readability and calls again
 	}
 	d.rn, d.rerr = int(n), nil
 	if e != 0 {
@@ -375,7 +378,10 @@ func (d *Device) doRead(fd uintptr) bool {
 
 func (d *Device) doWrite(fd uintptr) bool {
 	n, _, e := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&d.wiov[0])), uintptr(len(d.wiov)))
-	if e == unix.EAGAIN || e == unix.EINTR {
+	for e == unix.EINTR {
+		n, _, e = unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&d.wiov[0])), uintptr(len(d.wiov)))
+	}
+	if e == unix.EAGAIN {
 		return false
 	}
 	d.wn, d.werr = int(n), nil

@@ -71,10 +71,15 @@ const devOffset = 32
 
 // readLoop reads d until it fails, sending copies of every batch.
 func readLoop(d *Device) (<-chan [][]byte, <-chan error) {
+	return readLoopSized(d, BatchSize, 65536)
+}
+
+// readLoopSized reads with nbuf buffers of size bytes after the offset.
+func readLoopSized(d *Device, nbuf, size int) (<-chan [][]byte, <-chan error) {
 	batches := make(chan [][]byte, 1024)
 	errc := make(chan error, 1)
 	go func() {
-		bufs, sizes := makeBufs(BatchSize, devOffset+65536)
+		bufs, sizes := makeBufs(nbuf, devOffset+size)
 		for {
 			n, err := d.Read(bufs, sizes, devOffset)
 			if err != nil {
@@ -255,8 +260,9 @@ func TestDeviceUDP(t *testing.T) {
 					if err != nil {
 						t.Fatalf("datagram %d: %v", k, err)
 					}
-					want := pkts[k][len(pkts[k])-n:]
-					if from.Port() != 5555 || n != len(pkts[k])-(len(pkts[k])-len(want)) || !bytes.Equal(buf[:n], pattern(n, k)) {
+					toff, _ := transport(pkts[k])
+					want := pkts[k][toff+8:]
+					if from.Port() != 5555 || !bytes.Equal(buf[:n], want) {
 						t.Fatalf("datagram %d: %d bytes from %v", k, n, from)
 					}
 				}
@@ -266,67 +272,80 @@ func TestDeviceUDP(t *testing.T) {
 }
 
 func TestDeviceTCP(t *testing.T) {
-	for _, l := range levels {
+	type run struct {
+		l         int
+		fam       string
+		nbuf, buf int // read buffers: count and size
+	}
+	var runs []run
+	for i := range levels {
 		for _, fam := range []string{"4", "6"} {
-			t.Run(l.name+"/ipv"+fam, func(t *testing.T) {
-				d := setup(t, l.lv)
-				peer := netip.MustParseAddr("10.9.0.2")
-				if fam == "6" {
-					peer = netip.MustParseAddr("fd09::2")
-				}
-				batches, _ := readLoop(d)
-				const upload, download = 300000, 40000
-				type result struct {
-					data     []byte
-					maxBatch int
-					groups   int
-					err      error
-				}
-				done := make(chan result, 1)
-				go func() { done <- respond(d, batches, upload, download) }()
-
-				c, err := net.DialTimeout("tcp"+fam, netip.AddrPortFrom(peer, 80).String(), 5*time.Second)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				up := pattern(upload, 5)
-				if _, err := c.Write(up); err != nil {
-					t.Fatal(err)
-				}
-				down := make([]byte, download)
-				if _, err := ioReadFull(c, down); err != nil {
-					t.Fatalf("reading from the TUN side: %v", err)
-				}
-				var r result
-				select {
-				case r = <-done:
-				case <-time.After(10 * time.Second):
-					t.Fatal("responder did not finish")
-				}
-				if r.err != nil {
-					t.Fatal(r.err)
-				}
-				if !bytes.Equal(r.data, up) {
-					t.Fatalf("upload arrived changed (%d of %d bytes)", len(r.data), len(up))
-				}
-				if !bytes.Equal(down, pattern(download, 6)) {
-					t.Fatal("download arrived changed")
-				}
-				if l.want.TSO {
-					if r.maxBatch < 2 {
-						t.Errorf("TSO negotiated but no read returned more than one segment")
-					}
-					if r.groups != 1 {
-						t.Errorf("download written as %d frames, want 1", r.groups)
-					}
-				} else if r.maxBatch != 1 {
-					t.Errorf("plain TUN read returned %d packets at once", r.maxBatch)
-				}
-				t.Logf("max segments per read %d", r.maxBatch)
-			})
+			runs = append(runs, run{i, fam, BatchSize, 65536})
 		}
+	}
+	// Few small buffers: GSO frames are assembled outside bufs[0] and
+	// handed out over several Read calls.
+	runs = append(runs, run{0, "4", 4, 1500}, run{0, "6", 7, 1500})
+	for _, rn := range runs {
+		l, fam := levels[rn.l], rn.fam
+		t.Run(fmt.Sprintf("%s/ipv%s/%dx%d", l.name, fam, rn.nbuf, rn.buf), func(t *testing.T) {
+			d := setup(t, l.lv)
+			peer := netip.MustParseAddr("10.9.0.2")
+			if fam == "6" {
+				peer = netip.MustParseAddr("fd09::2")
+			}
+			batches, _ := readLoopSized(d, rn.nbuf, rn.buf)
+			const upload, download = 300000, 40000
+			type result struct {
+				data     []byte
+				maxBatch int
+				groups   int
+				err      error
+			}
+			done := make(chan result, 1)
+			go func() { done <- respond(d, batches, upload, download) }()
+
+			c, err := net.DialTimeout("tcp"+fam, netip.AddrPortFrom(peer, 80).String(), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			up := pattern(upload, 5)
+			if _, err := c.Write(up); err != nil {
+				t.Fatal(err)
+			}
+			down := make([]byte, download)
+			if _, err := ioReadFull(c, down); err != nil {
+				t.Fatalf("reading from the TUN side: %v", err)
+			}
+			var r result
+			select {
+			case r = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("responder did not finish")
+			}
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if !bytes.Equal(r.data, up) {
+				t.Fatalf("upload arrived changed (%d of %d bytes)", len(r.data), len(up))
+			}
+			if !bytes.Equal(down, pattern(download, 6)) {
+				t.Fatal("download arrived changed")
+			}
+			if l.want.TSO {
+				if r.maxBatch < 2 {
+					t.Errorf("TSO negotiated but no read returned more than one segment")
+				}
+				if r.groups != 1 {
+					t.Errorf("download written as %d frames, want 1", r.groups)
+				}
+			} else if r.maxBatch != 1 {
+				t.Errorf("plain TUN read returned %d packets at once", r.maxBatch)
+			}
+			t.Logf("max segments per read %d", r.maxBatch)
+		})
 	}
 }
 
