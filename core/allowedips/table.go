@@ -106,17 +106,38 @@ func (t *Table[T]) Len() int { return t.n }
 // bounded by the number of distinct prefix lengths on the path (at most 33
 // nodes for IPv4, 129 for IPv6) and it does not allocate.
 func (t *Table[T]) Lookup(ip netip.Addr) (v T, ok bool) {
-	var n *node[T]
+	var best *node[T]
 	switch {
 	case ip.Is4():
-		n = t.root4
+		best = lookup4(t.root4, ip.As4())
 	case ip.Is6():
-		n = t.root6
-	default:
+		best = lookup6(t.root6, ip.As16())
+	}
+	if best == nil {
 		return v, false
 	}
-	hi, lo := key(ip)
-	var best *node[T]
+	return best.value, true
+}
+
+// lookup4 is the IPv4 walk. IPv4 nodes use only hi, and prefix lengths are
+// at most 32, so one word and unconditional shifts suffice.
+func lookup4[T comparable](n *node[T], a [4]byte) (best *node[T]) {
+	hi := uint64(binary.BigEndian.Uint32(a[:])) << 32
+	for n != nil {
+		b := uint(n.bits)
+		if (hi^n.hi)&(^uint64(0)<<(64-b)) != 0 {
+			break
+		}
+		if n.has {
+			best = n
+		}
+		n = n.child[(hi>>(63-b))&1]
+	}
+	return best
+}
+
+func lookup6[T comparable](n *node[T], a [16]byte) (best *node[T]) {
+	hi, lo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
 	for n != nil {
 		mh, ml := mask(n.bits)
 		if (hi^n.hi)&mh|(lo^n.lo)&ml != 0 {
@@ -127,10 +148,7 @@ func (t *Table[T]) Lookup(ip netip.Addr) (v T, ok bool) {
 		}
 		n = n.child[bitAt(hi, lo, n.bits)]
 	}
-	if best == nil {
-		return v, false
-	}
-	return best.value, true
+	return best
 }
 
 // Insert stores p, with its host bits cleared, for v. If the table already
