@@ -85,7 +85,6 @@ func TestGetPackedNegotiation(t *testing.T) {
 	}
 }
 
-
 func TestSetPacked(t *testing.T) {
 	var gotSize uintptr
 	var gotName string

@@ -218,8 +218,8 @@ const isFreeBSD = runtime.GOOS == "freebsd"
 type funcKernel func(uintptr, *DataIO) error
 
 func (f funcKernel) ioctl(req uintptr, io *DataIO) error { return f(req, io) }
-func (funcKernel) destroy(string) error                   { return nil }
-func (funcKernel) close() error                           { return nil }
+func (funcKernel) destroy(string) error                  { return nil }
+func (funcKernel) close() error                          { return nil }
 
 func TestDriverOnThisOS(t *testing.T) {
 	d := NewDriver()
