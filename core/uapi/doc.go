@@ -18,9 +18,12 @@
 // Unlike wireguard-go, a set request is parsed and validated completely
 // before anything is applied, and then handed to Handler.Set as one
 // wgtypes.Config: a bad request changes nothing. The engine, not this
-// package, implements the side effects of a configuration change
-// (docs: /work/shared/spec/protocol.md §8.4).
+// package, implements the side effects of a configuration change (spec
+// protocol.md §8.4), including ignoring a peer whose key is the device's own.
+// Handler.Set errors choose the errno replied (ErrnoOf).
 //
 // The package imports only core/wgtypes and the standard library; anything
-// may import it. See /work/shared/spec/uapi.md for the wire protocol.
+// may import it. The wire protocol is described in spec uapi.md
+// (wireguard.com/xplatform; wireguard-go device/uapi.go; wireguard-tools
+// src/ipc-uapi.h).
 package uapi
