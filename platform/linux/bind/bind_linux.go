@@ -65,6 +65,7 @@ type socket struct {
 	gro         bool
 	gso         atomic.Bool
 	maxGSOBytes int
+	maxGSOSegs  int // maxGSOSegments; tests raise it to provoke EINVAL
 
 	// Counters for tests and debugging.
 	gsoSends    atomic.Uint64 // sendmsgs that carried UDP_SEGMENT
@@ -143,7 +144,7 @@ func (b *Bind) listen(v6 bool, port uint16) (*socket, error) {
 		c.Close()
 		return nil, fmt.Errorf("bind: listen %s port %d: %w", network, port, err)
 	}
-	s := &socket{c: c, rc: rc, v6: v6, maxGSOBytes: maxGSOBytes4}
+	s := &socket{c: c, rc: rc, v6: v6, maxGSOBytes: maxGSOBytes4, maxGSOSegs: maxGSOSegments}
 	if v6 {
 		s.maxGSOBytes = maxGSOBytes6
 	}
@@ -482,10 +483,10 @@ func (b *Bind) Send(bufs [][]byte, offset int, ep conn.Endpoint) error {
 	sc := b.getSender(len(bufs))
 	defer b.sendPool.Put(sc)
 	nameLen := putSockaddr(&sc.name, dst, scope)
-	srcRetried := false
+	srcRetried, gsoOff := false, false
 	for start := 0; ; {
-		gso := s.gso.Load()
-		sc.spans = planSends(bufs[start:], offset, gso, maxGSOSegments, s.maxGSOBytes, sc.spans[:0])
+		gso := !gsoOff && s.gso.Load()
+		sc.spans = planSends(bufs[start:], offset, gso, s.maxGSOSegs, s.maxGSOBytes, sc.spans[:0])
 		sc.build(bufs[start:], offset, nameLen, src, ifindex)
 		errno, err := s.sendSpans(sc)
 		if err != nil {
@@ -495,20 +496,26 @@ func (b *Bind) Send(bufs [][]byte, offset int, ep conn.Endpoint) error {
 			return nil
 		}
 		failed := sc.spans[sc.sent]
+		coalesced := failed.end-failed.start > 1
 		start += failed.start
 		switch {
-		case errno == unix.EINVAL && src.IsValid() && !srcRetried:
-			// The sticky source is gone (the address was removed):
-			// forget it and let the kernel choose.
+		case src.IsValid() && !srcRetried && (errno == unix.EINVAL || errno == unix.ENETUNREACH || errno == unix.EADDRNOTAVAIL):
+			// The sticky source is gone (its address was removed): IPv6
+			// says EINVAL, IPv4 ENETUNREACH. Forget it and let the
+			// kernel choose.
 			if e != nil {
 				e.clearSrcIf(src)
 			}
 			src, ifindex, srcRetried = netip.Addr{}, 0, true
-		case (errno == unix.EIO || errno == unix.EINVAL) && failed.end-failed.start > 1:
-			// The kernel or the device cannot segment (EIO: no checksum
-			// offload; EINVAL: e.g. segment larger than the MTU). Go on
-			// without GSO on this socket.
+		case coalesced && (errno == unix.EIO || errno == unix.EINVAL):
+			// The device cannot segment (EIO: no checksum offload) or
+			// the kernel rejects the request: no more GSO on this socket.
 			s.gso.Store(false)
+		case coalesced && errno == unix.EMSGSIZE:
+			// A segment exceeds this route's MTU (udp_send_skb). That is
+			// a property of the path, not the socket: resend this call
+			// without GSO and leave GSO on for other peers.
+			gsoOff = true
 		default:
 			return fmt.Errorf("bind: send to %v: %w", dst, os.NewSyscallError("sendmmsg", errno))
 		}

@@ -275,6 +275,35 @@ func TestGROSplit(t *testing.T) {
 	}
 }
 
+// TestGSODisable provokes a real EINVAL from the kernel (more segments
+// than UDP_MAX_SEGMENTS) and checks that the bind turns GSO off for the
+// socket and resends everything.
+func TestGSODisable(t *testing.T) {
+	a, _, _ := openBind(t, 0, knobs{})
+	_, bfns, bport := openBind(t, 0, knobs{noGRO: true})
+	col := collect(bfns[0], 100)
+	as := a.sock(t, false)
+	if !as.gso.Load() {
+		t.Skip("no UDP GSO on this kernel")
+	}
+	as.maxGSOSegs = 1000 // the kernel allows 64 or 128
+	const n = 300
+	bufs := make([][]byte, n)
+	for i := range bufs {
+		bufs[i] = make([]byte, 8)
+		fillDatagram(bufs[i], i)
+	}
+	if err := a.Send(bufs, 0, a.Endpoint(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), bport))); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if as.gso.Load() {
+		t.Error("GSO still on after EINVAL")
+	}
+	for i, d := range col.next(t, n) {
+		checkDatagram(t, d.data, i, 8)
+	}
+}
+
 func TestPortChoiceAndV6Only(t *testing.T) {
 	b, fns, port := openBind(t, 0, knobs{})
 	if port == 0 {
@@ -374,7 +403,76 @@ func TestSendMappedAndZeroLength(t *testing.T) {
 	}
 }
 
+// TestConcurrentSendClose runs senders on several goroutines, with a
+// receiver, and closes the sending bind under them (run it with -race).
+func TestConcurrentSendClose(t *testing.T) {
+	a, _, _ := openBind(t, 0, knobs{})
+	_, bfns, bport := openBind(t, 0, knobs{})
+	col := collect(bfns[0], 2048)
+	ep := a.Endpoint(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), bport))
+	const senders, rounds = 4, 50
+	errs := make(chan error, senders)
+	for g := range senders {
+		go func() {
+			bufs := make([][]byte, 16)
+			for i := range bufs {
+				bufs[i] = make([]byte, 200+g)
+			}
+			for range rounds {
+				if err := a.Send(bufs, 0, ep); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range senders {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent Send: %v", err)
+		}
+	}
+	got := col.next(t, senders*rounds*16)
+	perSize := map[int]int{}
+	for _, d := range got {
+		perSize[len(d.data)]++
+	}
+	for g := range senders {
+		if perSize[200+g] != rounds*16 {
+			t.Errorf("sender %d: %d datagrams arrived, want %d", g, perSize[200+g], rounds*16)
+		}
+	}
+
+	// Close while sends are in flight: they end with ErrBindClosed, never
+	// anything else.
+	for range senders {
+		go func() {
+			bufs := [][]byte{make([]byte, 100)}
+			for {
+				if err := a.Send(bufs, 0, ep); err != nil {
+					if errors.Is(err, conn.ErrBindClosed) {
+						errs <- nil
+					} else {
+						errs <- err
+					}
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(10 * time.Millisecond)
+	a.Close()
+	for range senders {
+		if err := <-errs; err != nil {
+			t.Errorf("Send racing Close: %v, want conn.ErrBindClosed", err)
+		}
+	}
+}
+
 func TestSteadyStateAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
 	for _, k := range []knobs{{}, {noGSO: true, noGRO: true}} {
 		t.Run(k.String(), func(t *testing.T) {
 			a, _, _ := openBind(t, 0, k)

@@ -7,13 +7,15 @@
 //   - UDP GSO on send: runs of equal-sized datagrams to the same endpoint
 //     go out as one sendmsg with a UDP_SEGMENT control message (the last
 //     one may be shorter); if the kernel or device refuses (EIO, EINVAL)
-//     GSO is switched off for the socket and the datagrams are resent;
+//     GSO is switched off for the socket and the datagrams are resent; if
+//     a segment exceeds the route MTU (EMSGSIZE) only that call is resent
+//     without GSO;
 //   - UDP GRO on receive: coalesced datagrams are split by their gso_size
 //     into the caller's buffers;
 //   - sticky sources (protocol.md §10): IP_PKTINFO / IPV6_RECVPKTINFO
 //     record the local address a peer's packet arrived on in its Endpoint,
 //     and replies carry it back as the source; a send on a vanished source
-//     (EINVAL) forgets it and retries once;
+//     (EINVAL for IPv6, ENETUNREACH for IPv4) forgets it and retries once;
 //   - SetMark: SO_MARK on both sockets, re-applied on every Open.
 //
 // Control-message encoding, sockaddr parsing and the GSO/GRO planning are
