@@ -102,7 +102,7 @@ func (c *Client) get(name string) (*wgtypes.Device, error) {
 		if intr {
 			continue
 		}
-		d, err := DecodeDevice(attrs, zoneName)
+		d, err := DecodeDevice(attrs, zoneNames())
 		if err != nil {
 			return nil, fmt.Errorf("decode: %w", err)
 		}
@@ -268,11 +268,18 @@ func zoneIndex(zone string) (uint32, error) {
 	return uint32(ifi.Index), nil
 }
 
-// zoneName names a scope id's interface like getnameinfo(3) does for wg(8).
-func zoneName(index uint32) string {
-	ifi, err := net.InterfaceByIndex(int(index))
-	if err != nil {
-		return ""
+// zoneNames names scope ids' interfaces like getnameinfo(3) does for
+// wg(8). The interface list is read once, on first use, per dump.
+func zoneNames() ZoneName {
+	var names map[uint32]string
+	return func(index uint32) string {
+		if names == nil {
+			names = map[uint32]string{}
+			ifs, _ := net.Interfaces()
+			for _, ifi := range ifs {
+				names[uint32(ifi.Index)] = ifi.Name
+			}
+		}
+		return names[index]
 	}
-	return ifi.Name
 }

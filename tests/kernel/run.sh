@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# tests/kernel/run.sh: runs the Go tests named TestKernel* against the Linux
+# kernel's WireGuard driver, inside a throwaway QEMU VM (shared/tools/kernel-vm,
+# which lives beside the repository: ../shared/tools/kernel-vm from its root).
+#
+#   tests/kernel/run.sh [-run REGEX] [-v] [-- extra go test binary flags]
+#
+# Every package with a test file that mentions WGSHIM_KERNEL_VM is compiled
+# with `go test -c` (CGO_ENABLED=0, linux/amd64), copied into the VM together
+# with Debian's wg(8), and run there with `-test.run Kernel` and
+# WGSHIM_KERNEL_VM=1. Outside the VM those tests skip; this script is what CI
+# runs. Exit status: 0 when every test binary passed, non-zero otherwise
+# (125: the VM could not boot or died, 124: timeout).
+#
+# Environment: KERNEL_VM (path of the kernel-vm tool), KERNEL_VM_MEM (MB,
+# default 1024), KERNEL_VM_TIMEOUT (s, default 600), plus kernel-vm's own
+# KERNEL_VM_* variables.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+kvm=${KERNEL_VM:-$root/../shared/tools/kernel-vm}
+mem=${KERNEL_VM_MEM:-1024}
+tmo=${KERNEL_VM_TIMEOUT:-600}
+run=Kernel
+verbose=
+while (($#)); do
+	case $1 in
+	-run) run=$2; shift 2 ;;
+	-v) verbose=-test.v; shift ;;
+	--) shift; break ;;
+	*) echo "usage: $0 [-run REGEX] [-v] [-- test flags]" >&2; exit 2 ;;
+	esac
+done
+extra=("$@")
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+[[ -x $kvm ]] || { echo "run.sh: kernel-vm not found at $kvm (set KERNEL_VM)" >&2; exit 125; }
+if ! command -v wg >/dev/null 2>&1; then
+	echo "run.sh: installing wireguard-tools for wg(8)" >&2
+	if ((EUID == 0)); then sudo=(); else sudo=(sudo -n); fi
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends wireguard-tools >&2 ||
+		{ echo "run.sh: cannot install wireguard-tools" >&2; exit 125; }
+fi
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/wgshim-kernel.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+
+t0=$(now)
+cd "$root"
+mapfile -t pkgdirs < <(grep -rl --include='*_test.go' WGSHIM_KERNEL_VM . | xargs -r -n1 dirname | sort -u)
+((${#pkgdirs[@]})) || { echo "run.sh: no package has kernel tests" >&2; exit 1; }
+bins=()
+for d in "${pkgdirs[@]}"; do
+	pkg=$(go list "$d")
+	bin=$(echo "${pkg#github.com/wgshim/wgshim/}" | tr / _).test
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go test -c -o "$dir/$bin" "$d"
+	[[ -f $dir/$bin ]] || { echo "run.sh: $pkg built no test binary" >&2; exit 1; }
+	bins+=("$bin")
+done
+cp "$(command -v wg)" "$dir/wg"
+echo "run.sh: built ${bins[*]} in $(since "$t0")s"
+
+# Runs in the VM (sh is bash there). Times come from /proc/uptime, the
+# guest's seconds since its kernel started.
+cat >"$dir/in-vm.sh" <<'EOF2'
+up() { cut -d' ' -f1 /proc/uptime; }
+start=$(up)
+echo "in-vm: kernel $(uname -r), command started ${start}s after kernel start"
+export WGSHIM_KERNEL_VM=1 WGSHIM_WG=$PWD/wg
+failed=()
+for bin in $BINS; do
+	t=$(up)
+	echo "=== $bin"
+	if ! "./$bin" -test.run "$RUN" -test.timeout 500s $VERBOSE "$@"; then failed+=("$bin"); fi
+	echo "=== $bin took $(awk -v a="$t" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
+done
+echo "in-vm: tests took $(awk -v a="$start" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s; boot took ${start}s of guest time"
+if ((${#failed[@]})); then echo "in-vm: FAILED: ${failed[*]}"; exit 1; fi
+echo "in-vm: PASS"
+EOF2
+printf 'BINS=%q\nRUN=%q\nVERBOSE=%q\n' "${bins[*]}" "$run" "$verbose" | cat - "$dir/in-vm.sh" >"$dir/in-vm.sh.new"
+mv "$dir/in-vm.sh.new" "$dir/in-vm.sh"
+
+t1=$(now)
+rc=0
+"$kvm" --dir "$dir" --mem "$mem" --timeout "$tmo" -- sh ./in-vm.sh "${extra[@]}" || rc=$?
+echo "run.sh: VM run (boot + tests) took $(since "$t1")s wall time, everything $(since "$t0")s; exit status $rc"
+exit "$rc"
