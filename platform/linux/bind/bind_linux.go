@@ -63,6 +63,7 @@ type socket struct {
 	rc          syscall.RawConn
 	v6          bool
 	gro         bool
+	closed      atomic.Bool // set by Close: pending GRO segments are dropped
 	gso         atomic.Bool
 	maxGSOBytes int
 	maxGSOSegs  int // maxGSOSegments; tests raise it to provoke EINVAL
@@ -208,9 +209,11 @@ func (b *Bind) Close() error {
 	var errs []error
 	for _, sk := range []*socket{s.v4, s.v6} {
 		if sk != nil {
+			sk.closed.Store(true)
 			errs = append(errs, sk.c.Close())
 		}
 	}
+	b.cache.reset()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("bind: close: %w", err)
 	}
@@ -302,6 +305,9 @@ func newReceiver(s *socket, cache *endpointCache) *receiver {
 func (r *receiver) receive(packets [][]byte, sizes []int, eps []conn.Endpoint) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.s.closed.Load() {
+		return 0, net.ErrClosed
+	}
 	if !r.s.gro {
 		n, err := r.recv(packets[:min(len(packets), batchSize)])
 		if err != nil {

@@ -273,6 +273,18 @@ func TestGROSplit(t *testing.T) {
 	if got := bs.groMessages.Load(); got != 1 {
 		t.Errorf("%d coalesced receives, want 1", got)
 	}
+
+	// Segments still pending at Close are not handed out afterwards.
+	if err := a.Send(bufs, 0, ep); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := bfns[0](packets, psizes, eps); err != nil || n != 3 {
+		t.Fatalf("receive = %d, %v; want 3 datagrams", n, err)
+	}
+	b.Close()
+	if n, err := bfns[0](packets, psizes, eps); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("receive after Close with pending segments = %d, %v; want net.ErrClosed", n, err)
+	}
 }
 
 // TestGSODisable provokes a real EINVAL from the kernel (more segments

@@ -146,3 +146,11 @@ func zoneIndex(zone string) uint32 {
 	}
 	return 0
 }
+
+// reset drops all cached endpoints. Endpoints already handed out stay
+// valid; later packets get new ones.
+func (c *endpointCache) reset() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
+}
