@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/mdlayher/genetlink"
@@ -32,6 +33,8 @@ type Client struct {
 	// mangle, if set, may replace each Set message's attributes before it is
 	// sent; tests use it to make the kernel reject a message part way.
 	mangle func(i int, attrs []byte) []byte
+	// restarts counts dumps restarted because of NLM_F_DUMP_INTR.
+	restarts atomic.Int64
 }
 
 // Open connects to the generic netlink family "wireguard". The error wraps
@@ -100,6 +103,7 @@ func (c *Client) get(name string) (*wgtypes.Device, error) {
 			attrs = append(attrs, m.Data[genlHeaderLen:])
 		}
 		if intr {
+			c.restarts.Add(1)
 			continue
 		}
 		d, err := DecodeDevice(attrs, zoneNames())

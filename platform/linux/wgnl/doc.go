@@ -30,6 +30,15 @@
 // programs between the two reads are overwritten. If the restore fails too,
 // the returned error says so and the device is in an intermediate state.
 //
+// Not guaranteed: isolation. Other readers (wg show, another Client) can
+// observe the intermediate states of a Set that takes several messages, and
+// of its undo. The read before sending makes a large Set about a third
+// slower than wg setconf.
+//
+// Get restarts a dump that the kernel marks NLM_F_DUMP_INTR (the device
+// changed between two of its messages), so each Get is one consistent
+// snapshot; it gives up with EINTR after 10 interrupted dumps in a row.
+//
 // Kernel facts are from the UAPI header include/uapi/linux/wireguard.h and
 // drivers/net/wireguard/netlink.c (see /work/shared/spec/linux-netlink.md).
 //

@@ -546,9 +546,6 @@ func appendBadPeer(attrs []byte) []byte {
 
 func TestKernelErrors(t *testing.T) {
 	c := kernelVM(t)
-	if os.Getenv("WGNL_UNPRIVILEGED") == "1" {
-		return // see TestKernelPermission
-	}
 	if _, err := c.Get("nosuchwg"); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "get nosuchwg: no such interface") {
 		t.Errorf("Get of a missing interface: %v", err)
 	}
@@ -666,4 +663,85 @@ func TestKernelHandshake(t *testing.T) {
 	}
 	t.Logf("handshake %v, rx %d, tx %d", p.LastHandshakeTime, p.ReceiveBytes, p.TransmitBytes)
 	compareDump(t, got, wgDump(t, a))
+}
+
+// TestKernelDumpConsistent moves allowed IPs between the first and the
+// last peer from a second client while Get runs. Each move is one SET
+// message, so the kernel applies it at once; a dump spanning several
+// messages that sees the first peer before a move and the last one after it
+// is marked NLM_F_DUMP_INTR and must be restarted. Every Get must see each
+// moved IP exactly once.
+func TestKernelDumpConsistent(t *testing.T) {
+	c := kernelVM(t)
+	name := newLink(t, "wgintr")
+	r := rand.New(rand.NewPCG(8, 8))
+	base := randConfig(r, 300, 10)
+	movers := randConfig(r, 1, 60).Peers[0].AllowedIPs
+	first, last := base.Peers[0], base.Peers[299]
+	if err := c.Set(name, base); err != nil {
+		t.Fatal(err)
+	}
+	moveTo := func(p wgtypes.PeerConfig) wgtypes.Config {
+		return wgtypes.Config{Peers: []wgtypes.PeerConfig{{PublicKey: p.PublicKey, AllowedIPs: movers}}}
+	}
+	if msgs, err := EncodeSet(name, moveTo(first), MaxMessageSize, nil); err != nil || len(msgs) != 1 {
+		t.Fatalf("a move takes %d messages (%v); the test needs 1", len(msgs), err)
+	}
+	if err := c.Set(name, moveTo(last)); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		n := 0
+		defer func() { done <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			n++
+			to := first
+			if n%2 == 0 {
+				to = last
+			}
+			if err := w.Set(name, moveTo(to)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	moverSet := map[netip.Prefix]bool{}
+	for _, ip := range movers {
+		moverSet[ip] = true
+	}
+	for range 20 {
+		d, err := c.Get(name)
+		if err != nil {
+			t.Error(err)
+			break
+		}
+		if len(d.Peers) != 300 {
+			t.Fatalf("%d peers, want 300", len(d.Peers))
+		}
+		seen := 0
+		for _, p := range d.Peers {
+			for _, ip := range p.AllowedIPs {
+				if moverSet[ip] {
+					seen++
+				}
+			}
+		}
+		if seen != len(movers) {
+			t.Errorf("inconsistent dump: %d of the %d moved allowed IPs present", seen, len(movers))
+		}
+	}
+	close(stop)
+	t.Logf("%d concurrent moves during 20 Gets, %d dumps restarted", <-done, c.restarts.Load())
 }
