@@ -27,7 +27,7 @@ import (
 //
 //	kernel stack (10.9.0.1, fd09::1) --wgt0--> this test (plays 10.9.0.2, fd09::2)
 
-func inNetns(t *testing.T) {
+func inNetns(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") == "true" {
@@ -45,7 +45,7 @@ func inNetns(t *testing.T) {
 	ip(t, "link", "set", "lo", "up")
 }
 
-func ip(t *testing.T, args ...string) {
+func ip(t testing.TB, args ...string) {
 	t.Helper()
 	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -53,7 +53,7 @@ func ip(t *testing.T, args ...string) {
 }
 
 // setup creates wgt0 at the given offload level, up, with addresses.
-func setup(t *testing.T, lv level) *Device {
+func setup(t testing.TB, lv level) *Device {
 	t.Helper()
 	inNetns(t)
 	d, err := create("wgt0", 1420, lv)
@@ -64,6 +64,20 @@ func setup(t *testing.T, lv level) *Device {
 	ip(t, "link", "set", "wgt0", "up")
 	ip(t, "addr", "add", "10.9.0.1/24", "dev", "wgt0")
 	ip(t, "-6", "addr", "add", "fd09::1/64", "dev", "wgt0", "nodad")
+	// Even with nodad the kernel adds the address's local route from a
+	// work queue, after `ip addr add` returns; until then packets to it
+	// count as Ip6InAddrErrors and vanish.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, _ := exec.Command("ip", "-6", "route", "show", "table", "local", "fd09::1").Output()
+		if strings.Contains(string(out), "fd09::1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("local route for fd09::1 did not appear")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	return d
 }
 
@@ -258,7 +272,15 @@ func TestDeviceUDP(t *testing.T) {
 				for k := range pkts {
 					n, from, err := lc.ReadFromUDPAddrPort(buf)
 					if err != nil {
-						t.Fatalf("datagram %d: %v", k, err)
+						snmp, _ := os.ReadFile("/proc/thread-self/net/snmp6")
+						var nz []string
+						for _, ln := range strings.Split(string(snmp), "\n") {
+							if f := strings.Fields(ln); len(f) == 2 && f[1] != "0" {
+								nz = append(nz, ln)
+							}
+						}
+						out, _ := exec.Command("ip", "-6", "route", "show", "table", "all").CombinedOutput()
+						t.Fatalf("datagram %d: %v\n%s\n%s", k, err, strings.Join(nz, "\n"), out)
 					}
 					toff, _ := transport(pkts[k])
 					want := pkts[k][toff+8:]
