@@ -401,7 +401,10 @@ func (d *Device) readv() (int, error) {
 
 // Read implements tun.Device. With offloads, offset must be at least
 // MinOffset. One read may return up to len(bufs) segments of a GSO frame;
-// segments that do not fit are returned by the next calls.
+// segments that do not fit are returned by the next calls. Frames the
+// kernel should never send (runts, malformed GSO frames, a non-GSO packet
+// larger than bufs[0]) are dropped and the next one is read, so that an
+// error always means the device is unusable.
 func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 	if len(bufs) == 0 || len(sizes) == 0 {
 		return 0, nil
@@ -482,6 +485,11 @@ func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 func (d *Device) Write(bufs [][]byte, offset int) (int, error) {
 	if offset < 0 || (d.off.VnetHdr && offset < MinOffset) {
 		return 0, fmt.Errorf("tundev: write: offset %d: need at least %d", offset, MinOffset)
+	}
+	for i, b := range bufs {
+		if len(b) < offset {
+			return 0, fmt.Errorf("tundev: write: buffer %d: %d bytes, shorter than offset %d", i, len(b), offset)
+		}
 	}
 	var firstErr error
 	written := 0
