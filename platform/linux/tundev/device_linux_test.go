@@ -675,3 +675,23 @@ func TestCreateFromFile(t *testing.T) {
 		})
 	}
 }
+
+func TestCreateNeedsCapNetAdmin(t *testing.T) {
+	inNetns(t)
+	// Capabilities are per thread; this locked thread dies with the test,
+	// and the runtime clones new threads from a clean template thread.
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		t.Fatal(err)
+	}
+	data[0].Effective &^= 1 << unix.CAP_NET_ADMIN
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Create("wgt0", 1420)
+	if !errors.Is(err, os.ErrPermission) || !strings.Contains(err.Error(), "CAP_NET_ADMIN") {
+		t.Fatalf("Create without CAP_NET_ADMIN: %v", err)
+	}
+	t.Log(err)
+}
