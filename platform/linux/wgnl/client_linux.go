@@ -35,7 +35,16 @@ type Client struct {
 	mangle func(i int, attrs []byte) []byte
 	// restarts counts dumps restarted because of NLM_F_DUMP_INTR.
 	restarts atomic.Int64
+	// removal says whether the kernel supports WGALLOWEDIP_F_REMOVE_ME:
+	// removalUnknown until a probe or a Set finds out.
+	removal atomic.Int32
 }
+
+const (
+	removalUnknown = iota
+	removalSupported
+	removalUnsupported
+)
 
 // Open connects to the generic netlink family "wireguard". The error wraps
 // errors.ErrUnsupported when the kernel has no WireGuard module.
@@ -50,11 +59,7 @@ func Open() (*Client, error) {
 	fam, err := genetlink.NewConn(conn).GetFamily(familyName)
 	if err != nil {
 		conn.Close()
-		if errors.Is(err, syscall.ENOENT) {
-			return nil, &opError{op: "wgnl: resolve generic netlink family", target: familyName,
-				msg: "wireguard kernel module not loaded (try: modprobe wireguard)", kind: errors.ErrUnsupported, err: err}
-		}
-		return nil, fmt.Errorf("wgnl: resolve generic netlink family %s: %w", familyName, err)
+		return nil, familyErr(err)
 	}
 	if fam.Version < familyVersion {
 		conn.Close()
@@ -62,6 +67,15 @@ func Open() (*Client, error) {
 			familyName, fam.Version, familyVersion, errors.ErrUnsupported)
 	}
 	return &Client{conn: conn, family: fam.ID, maxSize: MaxMessageSize}, nil
+}
+
+// familyErr explains a failed lookup of the generic netlink family.
+func familyErr(err error) error {
+	if errors.Is(err, syscall.ENOENT) {
+		return &opError{op: "wgnl: resolve generic netlink family", target: familyName,
+			msg: "wireguard kernel module not loaded (try: modprobe wireguard)", kind: errors.ErrUnsupported, err: err}
+	}
+	return fmt.Errorf("wgnl: resolve generic netlink family %s: %w", familyName, err)
 }
 
 // Close closes the netlink socket.
@@ -142,12 +156,19 @@ func (c *Client) Set(name string, cfg wgtypes.Config) error {
 	if err != nil {
 		return mapErr("set", name, err, false)
 	}
+	if err := c.checkRemoval(name, &cfg, before); err != nil {
+		return err
+	}
 	for i, attrs := range msgs {
 		if c.mangle != nil {
 			attrs = c.mangle(i, attrs)
 		}
 		if err := c.send(attrs); err != nil {
-			serr := mapErr("set", name, err, hasAllowedIPRemoval(attrs))
+			removal := hasAllowedIPRemoval(attrs)
+			serr := mapErr("set", name, err, removal)
+			if removal && errors.Is(serr, errors.ErrUnsupported) {
+				c.removal.Store(removalUnsupported)
+			}
 			if len(msgs) > 1 {
 				serr = fmt.Errorf("%w (message %d of %d)", serr, i+1, len(msgs))
 			}
@@ -157,6 +178,32 @@ func (c *Client) Set(name string, cfg wgtypes.Config) error {
 			return serr
 		}
 	}
+	return nil
+}
+
+// checkRemoval fails, before anything is sent, a cfg that removes single
+// allowed IPs when the kernel cannot do that. Whether it can is probed once
+// per Client with a message that changes nothing (EncodeRemovalProbe).
+// Without a peer to probe with, the Set itself finds out (and is undone).
+func (c *Client) checkRemoval(name string, cfg *wgtypes.Config, before *wgtypes.Device) error {
+	if !hasRemovals(cfg) || c.removal.Load() == removalSupported {
+		return nil
+	}
+	if c.removal.Load() == removalUnsupported {
+		return mapErr("set", name, syscall.EINVAL, true)
+	}
+	attrs, ok := EncodeRemovalProbe(name, before)
+	if !ok {
+		return nil
+	}
+	if err := c.send(attrs); err != nil {
+		err = mapErr("set", name, err, true)
+		if errors.Is(err, errors.ErrUnsupported) {
+			c.removal.Store(removalUnsupported)
+		}
+		return err
+	}
+	c.removal.Store(removalSupported)
 	return nil
 }
 

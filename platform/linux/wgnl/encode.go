@@ -351,3 +351,55 @@ func EncodeSet(name string, cfg wgtypes.Config, maxSize int, zone ZoneIndex) ([]
 	flush()
 	return out, nil
 }
+
+// EncodeRemovalProbe returns the attributes of a SET message that asks the
+// kernel to remove, from the device's first peer, an IPv6 /128 that no
+// peer of d has. A kernel with WGALLOWEDIP_F_REMOVE_ME (Linux 6.16+) accepts
+// it and changes nothing (removing a prefix the peer does not have is a
+// no-op); an older one rejects the unknown attribute before changing
+// anything, as the peer exists and the message sets nothing else. The peer
+// carries WGPEER_F_UPDATE_ONLY so that the probe never creates it. ok is
+// false when d has no peers.
+func EncodeRemovalProbe(name string, d *wgtypes.Device) (attrs []byte, ok bool) {
+	if len(d.Peers) == 0 {
+		return nil, false
+	}
+	owned := make(map[netip.Prefix]bool)
+	for _, p := range d.Peers {
+		for _, ip := range p.AllowedIPs {
+			owned[ip.Masked()] = true
+		}
+	}
+	// 2001:db8::/32 is the documentation prefix; walk its last bits until
+	// one is free.
+	a := [16]byte{0x20, 0x01, 0x0d, 0xb8, 4: 0x77, 5: 0x67, 6: 0x6e, 7: 0x6c}
+	var probe netip.Prefix
+	for i := uint32(1); ; i++ {
+		binary.BigEndian.PutUint32(a[12:], i)
+		if probe = netip.PrefixFrom(netip.AddrFrom16(a), 128); !owned[probe] {
+			break
+		}
+	}
+	var e encoder
+	e.str(deviceIfname, name)
+	e.begin(devicePeers)
+	e.begin(0)
+	e.bytes(peerPublicKey, d.Peers[0].PublicKey[:])
+	e.u32(peerFlags, peerFUpdateOnly)
+	e.begin(peerAllowedIPs)
+	e.allowedIP(probe, true)
+	for len(e.nests) > 0 {
+		e.end()
+	}
+	return e.b, true
+}
+
+// hasRemovals reports whether cfg removes single allowed IPs.
+func hasRemovals(cfg *wgtypes.Config) bool {
+	for i := range cfg.Peers {
+		if !cfg.Peers[i].Remove && len(cfg.Peers[i].RemoveAllowedIPs) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -468,3 +468,65 @@ func BenchmarkEncodeSet(b *testing.B) {
 		}
 	}
 }
+
+func TestEncodeRemovalProbe(t *testing.T) {
+	r := rand.New(rand.NewPCG(30, 31))
+	cfg := randConfig(r, 3, 4)
+	// The first candidate prefix is taken, so the probe must pick another.
+	taken := netip.MustParsePrefix("2001:db8:776e:6c::1/128")
+	cfg.Peers[2].AllowedIPs = append(cfg.Peers[2].AllowedIPs, taken)
+	m := newModel()
+	m.applyConfig(cfg)
+	before := m.device()
+	if _, ok := EncodeRemovalProbe("wg0", &wgtypes.Device{}); ok {
+		t.Error("probe without peers")
+	}
+	attrs, ok := EncodeRemovalProbe("wg0", before)
+	if !ok {
+		t.Fatal("no probe")
+	}
+	if !hasAllowedIPRemovalAttrs(t, attrs) {
+		t.Error("the probe does not carry WGALLOWEDIP_A_FLAGS")
+	}
+	if err := m.apply(attrs); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, m.device(), cmpPrefix, cmpAddr); diff != "" {
+		t.Errorf("the probe changed the device (-before +after):\n%s", diff)
+	}
+	// A probe for a peer that is gone creates nothing (update-only).
+	empty := newModel()
+	if err := empty.apply(attrs); err != nil || len(empty.peers) != 0 {
+		t.Errorf("probe on an empty device: %v, %d peers", err, len(empty.peers))
+	}
+}
+
+// hasAllowedIPRemovalAttrs finds WGALLOWEDIP_A_FLAGS in a SET message.
+func hasAllowedIPRemovalAttrs(t *testing.T, b []byte) bool {
+	t.Helper()
+	top, _ := netlink.UnmarshalAttributes(b)
+	for _, a := range top {
+		if a.Type&nlaTypeMask != devicePeers {
+			continue
+		}
+		peers, _ := netlink.UnmarshalAttributes(a.Data)
+		for _, p := range peers {
+			pa, _ := netlink.UnmarshalAttributes(p.Data)
+			for _, x := range pa {
+				if x.Type&nlaTypeMask != peerAllowedIPs {
+					continue
+				}
+				ips, _ := netlink.UnmarshalAttributes(x.Data)
+				for _, ip := range ips {
+					ia, _ := netlink.UnmarshalAttributes(ip.Data)
+					for _, f := range ia {
+						if f.Type == allowedIPFlags {
+							return true
+						}
+					}
+				}
+			}
+		}
+	}
+	return false
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -402,39 +403,85 @@ func kernelAtLeast(t *testing.T, major, minor int) bool {
 	return ma > major || ma == major && mi >= minor
 }
 
-// TestKernelRemoveAllowedIPs: per-prefix removal works on Linux 6.16+, and
-// on older kernels fails with a clear error and changes nothing even when
-// the removal is in a later message than other changes.
+// TestKernelRemoveAllowedIPs: per-prefix removal works on Linux 6.16+. On
+// older kernels it fails with a clear error and changes nothing: found out
+// by a probe before anything is sent when the device has a peer to probe
+// with, else by the kernel rejecting the message, and then undone.
 func TestKernelRemoveAllowedIPs(t *testing.T) {
 	c := kernelVM(t)
-	name := newLink(t, "wgrm")
+	newer := kernelAtLeast(t, 6, 16)
 	r := rand.New(rand.NewPCG(4, 4))
-	base := randConfig(r, 200, 20)
-	if err := c.Set(name, base); err != nil {
-		t.Fatal(err)
-	}
-	before := checkDevice(t, c, wantDevice(name, base))
-	change := randConfig(r, 150, 20) // new peers fill the first messages
-	change.PrivateKey, change.ListenPort, change.ReplacePeers = nil, nil, false
-	change.FirewallMark = ptr(uint32(77))
-	change.Peers = append(change.Peers, wgtypes.PeerConfig{
-		PublicKey:        base.Peers[3].PublicKey,
-		RemoveAllowedIPs: base.Peers[3].AllowedIPs[:5],
-	})
-	err := c.Set(name, change)
-	if kernelAtLeast(t, 6, 16) {
-		if err != nil {
-			t.Fatalf("Set with allowed-IP removal: %v", err)
+	unsupported := func(t *testing.T, err error) {
+		t.Helper()
+		if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "Linux 6.16") {
+			t.Fatalf("Set with allowed-IP removal on an old kernel: %v, want a clear unsupported error", err)
 		}
-		checkDevice(t, c, wantDevice(name, base, change))
-		return
+		t.Logf("error: %v", err)
 	}
-	if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "Linux 6.16") {
-		t.Fatalf("Set with allowed-IP removal on an old kernel: %v, want a clear unsupported error", err)
+
+	t.Run("no peer to probe with", func(t *testing.T) {
+		name := newLink(t, "wgrm0")
+		before := checkDevice(t, c, &wgtypes.Device{Name: name, Type: wgtypes.LinuxKernel})
+		// New peers fill the first messages; the last one creates a peer
+		// and removes allowed IPs from it.
+		change := randConfig(r, 150, 20)
+		extra := randConfig(r, 1, 20).Peers[0]
+		extra.RemoveAllowedIPs = extra.AllowedIPs[:5]
+		change.Peers = append(change.Peers, extra)
+		err := c.Set(name, change)
+		if newer {
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkDevice(t, c, wantDevice(name, change))
+			return
+		}
+		unsupported(t, err)
+		if !regexp.MustCompile(`\(message \d+ of \d+\)`).MatchString(err.Error()) {
+			t.Errorf("error %q does not name the rejected message", err)
+		}
+		checkDevice(t, c, before)
+	})
+
+	for _, fresh := range []bool{true, false} {
+		t.Run(fmt.Sprintf("probe, fresh client %v", fresh), func(t *testing.T) {
+			cl := c
+			if fresh {
+				var err error
+				if cl, err = Open(); err != nil {
+					t.Fatal(err)
+				}
+				defer cl.Close()
+			}
+			name := newLink(t, fmt.Sprintf("wgrm%v", fresh))
+			base := randConfig(r, 200, 20)
+			if err := cl.Set(name, base); err != nil {
+				t.Fatal(err)
+			}
+			before := checkDevice(t, cl, wantDevice(name, base))
+			change := randConfig(r, 150, 20)
+			change.PrivateKey, change.ListenPort, change.ReplacePeers = nil, nil, false
+			change.FirewallMark = ptr(uint32(77))
+			change.Peers = append(change.Peers, wgtypes.PeerConfig{
+				PublicKey:        base.Peers[3].PublicKey,
+				RemoveAllowedIPs: base.Peers[3].AllowedIPs[:5],
+			})
+			err := cl.Set(name, change)
+			if newer {
+				if err != nil {
+					t.Fatalf("Set with allowed-IP removal: %v", err)
+				}
+				checkDevice(t, cl, wantDevice(name, base, change))
+				return
+			}
+			unsupported(t, err)
+			if strings.Contains(err.Error(), "message") {
+				t.Errorf("error %q: the probe should have failed before any message", err)
+			}
+			after := checkDevice(t, cl, before)
+			compareSessions(t, before, after)
+		})
 	}
-	t.Logf("error: %v", err)
-	after := checkDevice(t, c, before)
-	compareSessions(t, before, after)
 }
 
 // compareSessions checks that peers kept their place (they were not
