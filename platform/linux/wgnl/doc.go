@@ -30,6 +30,13 @@
 // programs between the two reads are overwritten. If the restore fails too,
 // the returned error says so and the device is in an intermediate state.
 //
+// Removing single allowed IPs (PeerConfig.RemoveAllowedIPs) needs
+// WGALLOWEDIP_F_REMOVE_ME, Linux 6.16 or newer. Set finds out once per
+// Client with a probe message that changes nothing (EncodeRemovalProbe);
+// on an older kernel such a Set fails with an error wrapping
+// errors.ErrUnsupported before anything is sent (if the device has no peer
+// to probe with, the kernel's rejection is undone as above).
+//
 // Not guaranteed: isolation. Other readers (wg show, another Client) can
 // observe the intermediate states of a Set that takes several messages, and
 // of its undo. The read before sending makes a large Set about a third
