@@ -140,8 +140,11 @@ func NewDevice(t tun.Device, b conn.Bind, opts Options) *Device {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	d.queue.encryption = make(chan *outBatch, 1024)
-	d.queue.decryption = make(chan *inBatch, 1024)
+	// Short crypto queues keep a bounded number of buffers in flight: a few
+	// batches per worker keep every core busy, and a full queue pushes back
+	// on the TUN and socket readers instead of buffering without end.
+	d.queue.encryption = make(chan *outBatch, 4*n)
+	d.queue.decryption = make(chan *inBatch, 4*n)
 	d.queue.handshake = make(chan *handshakeWork, handshakeQueueSize)
 	for range n {
 		d.workers.Add(3)

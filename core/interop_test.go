@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -211,7 +211,7 @@ func (it *interop) toOurs(t *testing.T, payload string, wait time.Duration) erro
 	}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -15,10 +15,37 @@ type packetBuffer struct {
 	n    int
 }
 
-var packetPool = sync.Pool{New: func() any { return new(packetBuffer) }}
+// packetPool keeps freed buffers for reuse. Unlike a sync.Pool it is not
+// emptied by the garbage collector, so a busy datapath reaches a steady
+// state with no allocation at all; maxPooledBuffers bounds what an idle
+// device keeps.
+var packetPool struct {
+	sync.Mutex
+	free []*packetBuffer
+}
 
-func getPacketBuffer() *packetBuffer  { return packetPool.Get().(*packetBuffer) }
-func putPacketBuffer(b *packetBuffer) { packetPool.Put(b) }
+const maxPooledBuffers = 4096
+
+func getPacketBuffer() *packetBuffer {
+	packetPool.Lock()
+	if n := len(packetPool.free); n > 0 {
+		b := packetPool.free[n-1]
+		packetPool.free[n-1] = nil
+		packetPool.free = packetPool.free[:n-1]
+		packetPool.Unlock()
+		return b
+	}
+	packetPool.Unlock()
+	return new(packetBuffer)
+}
+
+func putPacketBuffer(b *packetBuffer) {
+	packetPool.Lock()
+	if len(packetPool.free) < maxPooledBuffers {
+		packetPool.free = append(packetPool.free, b)
+	}
+	packetPool.Unlock()
+}
 
 // maxBatch bounds the packets of one batch of work.
 const maxBatch = 128

@@ -124,13 +124,20 @@ func (d *Device) decryptionWorker() {
 			return
 		}
 		for i, pb := range b.bufs {
-			binary.LittleEndian.PutUint64(nonce[4:], b.counters[i])
-			body := pb.data[transportHeaderSize:pb.n]
-			_, err := b.keypair.recv.Open(body[:0], nonce[:], body, nil)
-			b.ok[i] = err == nil
+			_, b.ok[i] = open(pb.data[:pb.n], b.keypair, &nonce)
 		}
 		b.peer.rxq.complete(b)
 	}
+}
+
+// open authenticates and decrypts the transport message msg in place and
+// returns its plaintext. The replay check comes later, in order.
+func open(msg []byte, kp *keypair, nonce *[chacha20poly1305.NonceSize]byte) ([]byte, bool) {
+	counter := binary.LittleEndian.Uint64(msg[8:])
+	binary.LittleEndian.PutUint64(nonce[4:], counter)
+	body := msg[transportHeaderSize:]
+	plain, err := kp.recv.Open(body[:0], nonce[:], body, nil)
+	return plain, err == nil
 }
 
 // receiveBatch finishes a decrypted batch in the peer's order.

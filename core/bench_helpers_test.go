@@ -1,0 +1,5 @@
+package core
+
+import "net"
+
+var netErrClosed = net.ErrClosed
