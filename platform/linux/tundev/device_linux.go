@@ -297,6 +297,11 @@ func (d *Device) Offload() Offload { return d.off }
 // BatchSize implements tun.Device.
 func (d *Device) BatchSize() int { return BatchSize }
 
+// File returns the TUN descriptor, so that a daemon can hand the device to
+// the process it re-executes as (wgshim's WG_TUN_FD). The Device still
+// owns it.
+func (d *Device) File() *os.File { return d.file }
+
 // Events implements tun.Device.
 func (d *Device) Events() <-chan tun.Event { return d.events }
 

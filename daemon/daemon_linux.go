@@ -1,0 +1,37 @@
+package daemon
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+
+	"github.com/wgshim/wgshim/core"
+	"github.com/wgshim/wgshim/core/conn"
+	"github.com/wgshim/wgshim/core/tun"
+	"github.com/wgshim/wgshim/platform/linux/bind"
+	"github.com/wgshim/wgshim/platform/linux/tundev"
+)
+
+const osName = "Linux"
+
+// openTUN creates the TUN, or adopts the descriptor in WG_TUN_FD.
+func openTUN(name, fdEnv string) (tun.Device, error) {
+	if fdEnv == "" {
+		return tundev.Create(name, core.DefaultMTU)
+	}
+	fd, err := strconv.Atoi(fdEnv)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%q: not a file descriptor", envTunFD, fdEnv)
+	}
+	return tundev.CreateFromFile(os.NewFile(uintptr(fd), "/dev/net/tun"), 0)
+}
+
+func newBind() conn.Bind { return bind.New() }
+
+func kernelHasWireGuard() bool {
+	_, err := os.Stat("/sys/module/wireguard")
+	return err == nil
+}
+
+func detachAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }

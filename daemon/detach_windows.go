@@ -1,0 +1,5 @@
+package daemon
+
+import "syscall"
+
+func detachAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{} }
