@@ -43,7 +43,7 @@ type testNet struct {
 	dropAll atomic.Bool
 }
 
-func newNode(t *testing.T, tn *testNet, i int, c clock.Clock) *node {
+func newNode(t testing.TB, tn *testNet, i int, c clock.Clock) *node {
 	t.Helper()
 	priv, err := wgtypes.GeneratePrivateKey()
 	if err != nil {
@@ -69,7 +69,7 @@ func newNode(t *testing.T, tn *testNet, i int, c clock.Clock) *node {
 
 // newTestNet returns two devices that are each other's peer; c may be nil
 // for the real clock.
-func newTestNet(t *testing.T, virtual bool) *testNet {
+func newTestNet(t testing.TB, virtual bool) *testNet {
 	t.Helper()
 	tn := &testNet{net: conntest.NewNetwork(), counts: make(map[string]int)}
 	var c clock.Clock = clock.Real
@@ -145,7 +145,7 @@ func (tn *testNet) count(kind string, n *node) int {
 
 // waitFor polls cond in real time: the engine works in goroutines even
 // when protocol time is virtual.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -192,7 +192,7 @@ func ipv6Packet(src, dst netip.Addr, n int) []byte {
 	return p
 }
 
-func expectPacket(t *testing.T, n *node, want []byte) {
+func expectPacket(t testing.TB, n *node, want []byte) {
 	t.Helper()
 	select {
 	case got := <-n.tun.Outbound:
@@ -204,7 +204,7 @@ func expectPacket(t *testing.T, n *node, want []byte) {
 	}
 }
 
-func expectNoPacket(t *testing.T, n *node, wait time.Duration) {
+func expectNoPacket(t testing.TB, n *node, wait time.Duration) {
 	t.Helper()
 	select {
 	case got := <-n.tun.Outbound:
@@ -213,7 +213,7 @@ func expectNoPacket(t *testing.T, n *node, wait time.Duration) {
 	}
 }
 
-func (tn *testNet) ping(t *testing.T, from, to *node, seq uint32) {
+func (tn *testNet) ping(t testing.TB, from, to *node, seq uint32) {
 	t.Helper()
 	p := ipv4Packet(from.inner4, to.inner4, seq, 64)
 	from.tun.Inject(p)

@@ -20,7 +20,7 @@ func (tn *testNet) peerOf(n *node, of *node) *Peer { return n.dev.lookupPeer(of.
 
 // handshake makes a initiate a session with b and waits until both
 // sides use it.
-func (tn *testNet) handshake(t *testing.T) {
+func (tn *testNet) handshake(t testing.TB) {
 	t.Helper()
 	tn.ping(t, tn.a, tn.b, 0)
 }
@@ -224,7 +224,7 @@ func TestCookieReplyUnderLoad(t *testing.T) {
 }
 
 // attacker is a raw sender on the test network.
-func (tn *testNet) attacker(t *testing.T) *conntest.Bind {
+func (tn *testNet) attacker(t testing.TB) *conntest.Bind {
 	t.Helper()
 	atk := tn.net.NewBind(netip.MustParseAddr("203.0.113.66"))
 	if _, _, err := atk.Open(0); err != nil {
@@ -234,7 +234,7 @@ func (tn *testNet) attacker(t *testing.T) *conntest.Bind {
 	return atk
 }
 
-func send(t *testing.T, b conn.Bind, to netip.AddrPort, msg []byte) {
+func send(t testing.TB, b conn.Bind, to netip.AddrPort, msg []byte) {
 	t.Helper()
 	if err := b.Send([][]byte{msg}, 0, conntest.Endpoint(to)); err != nil {
 		t.Fatal(err)
