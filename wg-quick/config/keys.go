@@ -137,7 +137,7 @@ func (b *builder) label() string {
 }
 
 func (b *builder) iface() *Interface { return &b.c.Interface }
-func (b *builder) cur() *Peer       { return &b.c.Peers[b.peer] }
+func (b *builder) cur() *Peer        { return &b.c.Peers[b.peer] }
 
 // startInterface and startPeer switch sections; pos is the header.
 func (b *builder) startInterface(pos Pos) {
