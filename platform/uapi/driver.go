@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 
 	coreuapi "github.com/wgshim/wgshim/core/uapi"
@@ -78,14 +79,41 @@ func (d *Driver) Open(name string) (platform.Link, error) {
 	return &Link{d: d, name: name}, nil
 }
 
-// List names the userspace interfaces in socket-directory order.
+// List names the userspace interfaces as wg(8) finds them (spec uapi.md
+// §6): entries <iface>.sock that are sockets accepting a connection (stale
+// ones are removed by core/uapi.Dial), in the order the directory returns
+// them, unsorted (core/uapi.List sorts, as os.ReadDir does). A missing
+// directory means none.
 func (d *Driver) List() ([]string, error) {
 	if err := errUnsupported("list", ""); err != nil {
 		return nil, err
 	}
-	names, err := coreuapi.List(d.Dir)
+	dir := d.Dir
+	if dir == "" {
+		dir = coreuapi.DefaultDir
+	}
+	f, err := os.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("userspace list: %w", err)
+	}
+	entries, err := f.ReadDir(-1) // directory order, unlike os.ReadDir
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("userspace list: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		iface, ok := strings.CutSuffix(e.Name(), ".sock")
+		if !ok || iface == "" || e.Type() != fs.ModeSocket {
+			continue
+		}
+		if c, err := coreuapi.Dial(d.Dir, iface); err == nil {
+			c.Close()
+			names = append(names, iface)
+		}
 	}
 	return names, nil
 }
