@@ -275,7 +275,9 @@ func setPresharedKeyFile(b *builder, v string, p Pos) error {
 
 // lookupPort resolves a service name ("domain") the way wg(8) does with
 // getaddrinfo; a variable so tests can pin it.
-var lookupPort = func(name string) (int, error) { return net.LookupPort("udp", name) }
+var lookupPort = defaultLookupPort
+
+func defaultLookupPort(name string) (int, error) { return net.LookupPort("udp", name) }
 
 func parsePort(v string) (uint16, error) {
 	if v == "" {
@@ -504,7 +506,8 @@ func SplitEndpoint(v string) (host, port string, err error) {
 		if end < 0 {
 			return "", "", fmt.Errorf("%q: no matching ']' in endpoint", v)
 		}
-		host, rest := v[1:end], v[end+1:]
+		rest := v[end+1:]
+		host = v[1:end]
 		if len(rest) < 2 || rest[0] != ':' {
 			return "", "", fmt.Errorf("%q: endpoint has no port", v)
 		}

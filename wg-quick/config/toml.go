@@ -235,6 +235,9 @@ func scanTOMLKeys(src string) map[string]int {
 			}
 			path := s.keyPath()
 			if double {
+				if _, ok := out[path]; !ok {
+					out[path] = start
+				}
 				n := arrays[path]
 				arrays[path] = n + 1
 				path = fmt.Sprintf("%s[%d]", path, n)
