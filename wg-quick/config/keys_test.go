@@ -28,6 +28,8 @@ func mustKey(t testing.TB, s string) wgtypes.Key {
 	return k
 }
 
+type wgKey = wgtypes.Key
+
 var cmpOpts = cmp.Options{
 	cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
 	cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),

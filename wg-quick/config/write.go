@@ -378,12 +378,19 @@ func tkv(b *strings.Builder, key, v string) {
 	b.WriteByte('\n')
 }
 
+// tomlArray writes a one-line array, or one item per line when that would
+// be long.
 func tomlArray(items []string) string {
 	q := make([]string, len(items))
+	n := 0
 	for i, s := range items {
 		q[i] = tomlString(s)
+		n += len(q[i]) + 2
 	}
-	return "[" + strings.Join(q, ", ") + "]"
+	if len(items) < 2 || n <= 72 {
+		return "[" + strings.Join(q, ", ") + "]"
+	}
+	return "[\n  " + strings.Join(q, ",\n  ") + ",\n]"
 }
 
 // tomlString quotes s as a TOML basic string. s is valid UTF-8 (check).
