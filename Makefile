@@ -16,7 +16,7 @@ GOOSES   := linux freebsd openbsd windows darwin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/wgshim/wgshim/version.Version=$(VERSION)
 
-.PHONY: all build test test-unit test-race test-fuzz test-kernel test-e2e check cross bench demo install clean
+.PHONY: all build test test-unit test-race test-fuzz test-kernel test-e2e check cross bench bench-tunnel demo install clean
 
 all: build
 
@@ -57,14 +57,21 @@ test-fuzz:
 test-kernel:
 	./tests/kernel/run.sh
 
-test-e2e: build
-	@if [ -x tests/netns-linux.sh ]; then ./tests/netns-linux.sh; fi
+# The namespace end-to-end tests are Go tests under tests/; test-unit runs
+# them too, this target runs only them.
+test-e2e:
+	$(GO) test -count=1 -timeout 20m ./tests/...
 
-test: check test-unit test-race test-fuzz test-kernel test-e2e
+test: check test-unit test-race test-fuzz test-kernel
 	@echo "make test: all passed"
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# iperf3 through a tunnel between two namespaces, wgshim and wireguard-go
+# alternately; prints throughput, CPU per GB, memory and the ratios.
+bench-tunnel: build
+	./tests/bench-tunnel.sh
 
 demo: build
 	./tests/demo.sh
@@ -75,3 +82,6 @@ install: build
 
 clean:
 	rm -rf bin
+
+# Man pages, completions and the systemd unit (install-extra).
+-include mk/install.mk
