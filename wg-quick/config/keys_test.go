@@ -86,9 +86,13 @@ func TestInterfaceKeys(t *testing.T) {
 		{"MTU empty is auto", "MTU =", `MTU = ""`,
 			func(p func(string) Pos) any { return Interface{} }},
 		{"Table off", "Table = off", `Table = "off"`,
-			func(p func(string) Pos) any { return Interface{Table: &Value[Table]{Table{Mode: TableOff}, p("Table")}} }},
+			func(p func(string) Pos) any {
+				return Interface{Table: &Value[Table]{Table{Mode: TableOff}, p("Table")}}
+			}},
 		{"Table auto", "Table = AUTO", `Table = "auto"`,
-			func(p func(string) Pos) any { return Interface{Table: &Value[Table]{Table{Mode: TableAuto}, p("Table")}} }},
+			func(p func(string) Pos) any {
+				return Interface{Table: &Value[Table]{Table{Mode: TableAuto}, p("Table")}}
+			}},
 		{"Table number", "Table = 51820", "Table = 51820",
 			func(p func(string) Pos) any {
 				return Interface{Table: &Value[Table]{Table{Mode: TableNumber, ID: 51820}, p("Table")}}
@@ -98,7 +102,9 @@ func TestInterfaceKeys(t *testing.T) {
 				return Interface{Table: &Value[Table]{Table{Mode: TableName, Name: "main"}, p("Table")}}
 			}},
 		{"PreUp", "PreUp = echo a=b # kept", `PreUp = "echo a=b # kept"`,
-			func(p func(string) Pos) any { return Interface{PreUp: []Value[string]{{"echo a=b # kept", p("PreUp")}}} }},
+			func(p func(string) Pos) any {
+				return Interface{PreUp: []Value[string]{{"echo a=b # kept", p("PreUp")}}}
+			}},
 		{"PostUp", "postup=  iptables -A FORWARD -i %i -j ACCEPT  ", `PostUp = ["iptables -A FORWARD -i %i -j ACCEPT"]`,
 			func(p func(string) Pos) any {
 				return Interface{PostUp: []Value[string]{{"iptables -A FORWARD -i %i -j ACCEPT", p("PostUp")}}}
@@ -141,7 +147,9 @@ func TestPeerKeys(t *testing.T) {
 		{"PresharedKey", "PresharedKey = " + psk, `PresharedKey = "` + psk + `"`,
 			func(p func(string) Pos) any { return Peer{PresharedKey: &Value[wgtypes.Key]{kP, p("PresharedKey")}} }},
 		{"PresharedKeyFile", "PresharedKeyFile = psk/b.psk", `PresharedKeyFile = "psk/b.psk"`,
-			func(p func(string) Pos) any { return Peer{PresharedKeyFile: &Value[string]{"psk/b.psk", p("PresharedKeyFile")}} }},
+			func(p func(string) Pos) any {
+				return Peer{PresharedKeyFile: &Value[string]{"psk/b.psk", p("PresharedKeyFile")}}
+			}},
 		{"AllowedIPs", "Allowed IPs = 10.0.0.0/8, fd00::/8,192.168.1.7", `AllowedIPs = ["10.0.0.0/8", "fd00::/8", "192.168.1.7"]`,
 			func(p func(string) Pos) any {
 				return Peer{AllowedIPs: []Value[netip.Prefix]{
@@ -152,13 +160,21 @@ func TestPeerKeys(t *testing.T) {
 				return Peer{AllowedIPs: []Value[netip.Prefix]{{pfx("10.21.0.9/24"), p("AllowedIPs")}}}
 			}},
 		{"Endpoint name", "Endpoint = vpn.example.com:51820", `Endpoint = "vpn.example.com:51820"`,
-			func(p func(string) Pos) any { return Peer{Endpoint: &Value[string]{"vpn.example.com:51820", p("Endpoint")}} }},
+			func(p func(string) Pos) any {
+				return Peer{Endpoint: &Value[string]{"vpn.example.com:51820", p("Endpoint")}}
+			}},
 		{"Endpoint v6", "Endpoint = [2001:db8::7]:51820", `Endpoint = "[2001:db8::7]:51820"`,
-			func(p func(string) Pos) any { return Peer{Endpoint: &Value[string]{"[2001:db8::7]:51820", p("Endpoint")}} }},
+			func(p func(string) Pos) any {
+				return Peer{Endpoint: &Value[string]{"[2001:db8::7]:51820", p("Endpoint")}}
+			}},
 		{"PersistentKeepalive", "PersistentKeepalive = 25", "PersistentKeepalive = 25",
-			func(p func(string) Pos) any { return Peer{PersistentKeepalive: &Value[uint16]{25, p("PersistentKeepalive")}} }},
+			func(p func(string) Pos) any {
+				return Peer{PersistentKeepalive: &Value[uint16]{25, p("PersistentKeepalive")}}
+			}},
 		{"PersistentKeepalive off", "PersistentKeepalive = OFF", `PersistentKeepalive = "off"`,
-			func(p func(string) Pos) any { return Peer{PersistentKeepalive: &Value[uint16]{0, p("PersistentKeepalive")}} }},
+			func(p func(string) Pos) any {
+				return Peer{PersistentKeepalive: &Value[uint16]{0, p("PersistentKeepalive")}}
+			}},
 	}
 	for _, tt := range tests {
 		for _, f := range []struct {
