@@ -20,10 +20,9 @@
 // tests compare with the constants used here.
 //
 // What wg(4) cannot express is handled explicitly (see SetRequests):
-// removing single allowed IPs is emulated from the current state, peers
-// the kernel would skip never carry allowed IPs into the middle of a
-// buffer (older kernels lost their place in the buffer on a skipped
-// peer), and Config.FirewallMark is mapped to the routing table of the
+// removing single allowed IPs is emulated from the current state, a peer
+// the kernel may skip always ends its buffer (older kernels lost their
+// place in the buffer on a skipped peer), and Config.FirewallMark is mapped to the routing table of the
 // tunnel's sockets, as wg(8) does on OpenBSD.
 //
 // Importers: platform/openbsd/ifwg and tests; nothing in core/.

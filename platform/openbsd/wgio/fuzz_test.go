@@ -80,7 +80,10 @@ func FuzzSetRequests(f *testing.F) {
 		var cfg wgtypes.Config
 		cfg.ReplacePeers = replace
 		for i := range int(npeers % 8) {
-			pc := wgtypes.PeerConfig{PublicKey: key(byte(i * 7)), UpdateOnly: update && i%2 == 0, PersistentKeepalive: &ka}
+			pc := wgtypes.PeerConfig{
+				PublicKey: key(byte(i * 7)), UpdateOnly: update && i%2 == 0,
+				Remove: int(ka%5) == i, PersistentKeepalive: &ka,
+			}
 			for j := 0; j+5 <= len(aipBytes); j += 5 {
 				a := netip.AddrFrom4([4]byte(aipBytes[j : j+4]))
 				if p, err := a.Prefix(int(aipBytes[j+4] % 40)); err == nil {
@@ -104,10 +107,10 @@ func FuzzSetRequests(f *testing.F) {
 					naips := int(ne.Uint64(b[off+psize(l)-8:]))
 					size += psize(l) + 24*naips
 					off += psize(l) + 24*naips
-					// Only the last peer of a buffer may be skippable
-					// with allowed IPs.
-					if flags&pUpdate != 0 && naips > 0 && off != len(b) {
-						t.Fatalf("buffer %d: UPDATE peer with allowed IPs is not last", bi)
+					// Only the last peer of a buffer may be one the
+					// kernel can skip.
+					if flags&(pUpdate|pRemove) != 0 && off != len(b) {
+						t.Fatalf("buffer %d: UPDATE/REMOVE peer is not last", bi)
 					}
 				}
 				if size != len(b) {

@@ -56,16 +56,15 @@ type peerReq struct {
 //     The emulation is only as current as cur.
 //   - Skipped peers: the kernel skips a peer it will not create (UPDATE
 //     or REMOVE of an absent peer, or the interface's own public key).
-//     Kernels before the fix in if_wg.c (present in rev 1.47; the
-//     release is not known) did not step over a skipped peer's allowed
-//     IPs, misreading every following peer. So a peer with UPDATE and
-//     allowed IPs always ends its buffer and the remaining peers go in
-//     the next one (processing order is unchanged; the interface flags
-//     only go in the first). Removed peers never carry allowed IPs, and a
-//     peer whose key is the interface's own public key (from
-//     cfg.PrivateKey, else cur) is left out, as every WireGuard
-//     implementation ignores it. When neither is known that last case is
-//     not guarded.
+//     Older kernels (fixed by rev 1.47 of if_wg.c; the release is not
+//     known) did not advance their read position correctly past a
+//     skipped peer, misreading every following peer of the buffer. So a
+//     peer with UPDATE or REMOVE always ends its buffer and the
+//     remaining peers go in the next one: processing order is unchanged,
+//     and the interface flags only go in the first buffer. A peer whose
+//     key is the interface's own public key (from cfg.PrivateKey, else
+//     cur) is left out, as every WireGuard implementation ignores it;
+//     when neither is known that case is not guarded.
 //
 // Everything wg(4) would accept but misapply is rejected here: out of
 // range ports and tables, invalid prefixes and endpoints.
@@ -138,7 +137,7 @@ func SetRequests(cfg wgtypes.Config, layout Layout, cur *wgtypes.Device) ([][]by
 	start := 0
 	for i, p := range peers {
 		last := i == len(peers)-1
-		if last || p.flags&peerUpdate != 0 && len(p.aips) > 0 {
+		if last || p.flags&(peerUpdate|peerRemove) != 0 {
 			bufs = append(bufs, encode(layout, peers[start:i+1]))
 			start = i + 1
 		}

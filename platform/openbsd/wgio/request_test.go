@@ -219,24 +219,32 @@ func TestSetRequestsFixtures(t *testing.T) {
 			return [][]byte{f}
 		},
 	}, {
-		name: "update-only-with-allowed-ips-ends-its-buffer",
+		name: "skippable-peers-end-their-buffer",
 		cfg: wgtypes.Config{ListenPort: ptr(1000), Peers: []wgtypes.PeerConfig{
-			{PublicKey: k50, UpdateOnly: true, PersistentKeepalive: ptr(uint16(0))}, // no aips: stays
+			{PublicKey: k50, UpdateOnly: true, PersistentKeepalive: ptr(uint16(0))},
 			{PublicKey: k60, UpdateOnly: true, AllowedIPs: pfxs("10.2.0.0/16")},
 			{PublicKey: k90, AllowedIPs: pfxs("10.3.0.0/16")},
+			{PublicKey: k60, Remove: true},
+			{PublicKey: k50, Remove: true},
 		}},
 		want: func(l Layout) [][]byte {
-			f := make(fixture, 80+2*psize(l)+24)
-			f.iface(0, fHasPort, 1000, 0, nil, nil, 2)
+			f := make(fixture, 80+psize(l))
+			f.iface(0, fHasPort, 1000, 0, nil, nil, 1)
 			f.peer(80, l, pHasPublic|pHasPKA|pUpdate, 0, &k50, nil, 0, nil, 0)
-			f.peer(80+psize(l), l, pHasPublic|pUpdate, 0, &k60, nil, 0, nil, 1)
-			f.aip(80+2*psize(l), "10.2.0.0/16")
-			// The next buffer carries no interface flags.
+			// Later buffers carry no interface flags.
 			g := make(fixture, 80+psize(l)+24)
 			g.iface(0, 0, 0, 0, nil, nil, 1)
-			g.peer(80, l, pHasPublic, 0, &k90, nil, 0, nil, 1)
-			g.aip(80+psize(l), "10.3.0.0/16")
-			return [][]byte{f, g}
+			g.peer(80, l, pHasPublic|pUpdate, 0, &k60, nil, 0, nil, 1)
+			g.aip(80+psize(l), "10.2.0.0/16")
+			h := make(fixture, 80+2*psize(l)+24)
+			h.iface(0, 0, 0, 0, nil, nil, 2)
+			h.peer(80, l, pHasPublic, 0, &k90, nil, 0, nil, 1)
+			h.aip(80+psize(l), "10.3.0.0/16")
+			h.peer(80+psize(l)+24, l, pHasPublic|pRemove, 0, &k60, nil, 0, nil, 0)
+			i := make(fixture, 80+psize(l))
+			i.iface(0, 0, 0, 0, nil, nil, 1)
+			i.peer(80, l, pHasPublic|pRemove, 0, &k50, nil, 0, nil, 0)
+			return [][]byte{f, g, h, i}
 		},
 	}, {
 		name: "own-public-key-left-out",
