@@ -388,6 +388,12 @@ func isNameserver(v string) bool {
 
 func setDNS(b *builder, v string, p Pos) error {
 	i := b.iface()
+	if err := checkText(v, false); err != nil {
+		return err
+	}
+	if v == "" || strings.ContainsAny(v, ",") || strings.IndexFunc(v, isSpaceOrControl) >= 0 {
+		return fmt.Errorf("%q is not a valid name server or search domain", v)
+	}
 	if isNameserver(v) {
 		a, err := netip.ParseAddr(v)
 		if err != nil {
@@ -395,12 +401,6 @@ func setDNS(b *builder, v string, p Pos) error {
 		}
 		i.DNS = append(i.DNS, Value[netip.Addr]{a, p})
 		return nil
-	}
-	if err := checkText(v, false); err != nil {
-		return err
-	}
-	if v == "" || strings.ContainsAny(v, ",") || strings.IndexFunc(v, isSpaceOrControl) >= 0 {
-		return fmt.Errorf("%q is not a valid search domain", v)
 	}
 	i.DNSSearch = append(i.DNSSearch, Value[string]{v, p})
 	return nil
@@ -458,11 +458,12 @@ func setTable(b *builder, v string, p Pos) error {
 
 func hookSetter(list func(*Interface) *[]Value[string]) func(*builder, string, Pos) error {
 	return func(b *builder, v string, p Pos) error {
+		v = trimSpace(v)
 		if err := checkText(v, true); err != nil {
 			return err
 		}
 		l := list(b.iface())
-		*l = append(*l, Value[string]{trimSpace(v), p})
+		*l = append(*l, Value[string]{v, p})
 		return nil
 	}
 }

@@ -102,6 +102,11 @@ func (c *Config) check() error {
 	if i.PrivateKeyFile != nil {
 		text("PrivateKeyFile", i.PrivateKeyFile.V, false)
 	}
+	for _, d := range i.DNS {
+		if s := d.V.String(); strings.ContainsAny(s, ", #") || strings.IndexFunc(s, isSpaceOrControl) >= 0 || !d.V.IsValid() {
+			errs = append(errs, fmt.Errorf("DNS: %q is not a valid name server", s))
+		}
+	}
 	for _, d := range i.DNSSearch {
 		text("DNS", d.V, false)
 		if isNameserver(d.V) || strings.ContainsAny(d.V, ", \t") {
