@@ -1,0 +1,481 @@
+package wgquick
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wgshim/wgshim/core/wgtypes"
+	"github.com/wgshim/wgshim/platform"
+	"github.com/wgshim/wgshim/platform/host"
+	"github.com/wgshim/wgshim/platform/linux/rtnl"
+)
+
+// linuxHost is the live Linux system.
+type linuxHost struct {
+	rc             *rtnl.Conn
+	stdout, stderr io.Writer
+	links          map[string]platform.Link
+}
+
+// NewHost returns the live Linux system; commands it runs write to stdout
+// and stderr.
+func NewHost(stdout, stderr io.Writer) (Host, error) {
+	rc, err := rtnl.Dial()
+	if err != nil {
+		return nil, err
+	}
+	return &linuxHost{rc: rc, stdout: stdout, stderr: stderr, links: map[string]platform.Link{}}, nil
+}
+
+func (h *linuxHost) Close() error {
+	for _, l := range h.links {
+		l.Close()
+	}
+	return h.rc.Close()
+}
+
+// Prober.
+
+func (h *linuxHost) LinkExists(name string) (bool, error) {
+	_, err := h.rc.LinkByName(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (h *linuxHost) WireGuardInterfaces() ([]string, error) { return host.List() }
+
+func (h *linuxHost) Device(name string) (*wgtypes.Device, error) {
+	l, err := h.link(name)
+	if err != nil {
+		return nil, err
+	}
+	return l.Get()
+}
+
+func (h *linuxHost) link(name string) (platform.Link, error) {
+	if l, ok := h.links[name]; ok {
+		return l, nil
+	}
+	l, err := host.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	h.links[name] = l
+	return l, nil
+}
+
+func (h *linuxHost) RouteMTU(dst netip.Addr) (int, error) { return h.rc.RouteMTU(dst) }
+
+func (h *linuxHost) DefaultRouteMTU() (int, bool, error) {
+	routes, err := h.rc.Routes(rtnl.IPv4, rtnl.TableMain)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, r := range routes {
+		if r.Dst.Bits() != 0 {
+			continue
+		}
+		if r.MTU != 0 {
+			return int(r.MTU), true, nil
+		}
+		if r.LinkIndex == 0 {
+			return 0, false, nil
+		}
+		l, err := h.rc.LinkByIndex(r.LinkIndex)
+		if err != nil {
+			return 0, false, err
+		}
+		return l.MTU, true, nil
+	}
+	return 0, false, nil
+}
+
+func (h *linuxHost) UsedTables() (map[uint32]bool, error) {
+	routes, err := h.rc.Routes(rtnl.FamilyAll, 0)
+	if err != nil {
+		return nil, err
+	}
+	m := map[uint32]bool{}
+	for _, r := range routes {
+		m[r.Table] = true
+	}
+	return m, nil
+}
+
+func (h *linuxHost) Rules(f rtnl.Family) ([]rtnl.Rule, error) { return h.rc.Rules(f) }
+
+func sysctlPath(key string) string {
+	return "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+}
+
+func (h *linuxHost) Sysctl(key string) (string, error) {
+	b, err := os.ReadFile(sysctlPath(key))
+	return strings.TrimSpace(string(b)), err
+}
+
+func (h *linuxHost) Have(prog string) bool {
+	_, err := exec.LookPath(prog)
+	return err == nil
+}
+
+func (h *linuxHost) output(args ...string) (string, error) {
+	var out, errb bytes.Buffer
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	return out.String(), nil
+}
+
+func (h *linuxHost) NftTables() ([]string, error) {
+	out, err := h.output("nft", "list", "tables")
+	if err != nil {
+		return nil, err
+	}
+	var tables []string
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			tables = append(tables, l)
+		}
+	}
+	return tables, nil
+}
+
+func (h *linuxHost) IptablesSave(tool string) (string, error) { return h.output(tool + "-save") }
+
+// rtTables are the files naming routing tables, as iproute2 reads them.
+var rtTables = []string{"/etc/iproute2/rt_tables", "/usr/share/iproute2/rt_tables", "/usr/lib/iproute2/rt_tables"}
+
+func (h *linuxHost) TableID(name string) (uint32, error) {
+	switch name {
+	case "main":
+		return rtnl.TableMain, nil
+	case "local":
+		return rtnl.TableLocal, nil
+	case "default":
+		return rtnl.TableDefault, nil
+	}
+	files := append([]string(nil), rtTables...)
+	for _, d := range rtTables {
+		m, _ := filepath.Glob(d + ".d/*.conf")
+		files = append(files, m...)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			w := strings.Fields(l)
+			if len(w) >= 2 && w[1] == name && !strings.HasPrefix(w[0], "#") {
+				if id, err := strconv.ParseUint(w[0], 0, 32); err == nil {
+					return uint32(id), nil
+				}
+			}
+		}
+	}
+	return 0, fmt.Errorf("table %q: not found in %s: %w", name, strings.Join(rtTables, ", "), fs.ErrNotExist)
+}
+
+// resolvedSocket exists while systemd-resolved runs.
+const resolvedSocket = "/run/systemd/resolve/io.systemd.Resolve"
+
+var interfaceOrderRE = regexp.MustCompile(`^([A-Za-z0-9-]+)\*$`)
+
+func (h *linuxHost) DNS() (DNSBackend, string) {
+	if _, err := os.Stat(resolvedSocket); err == nil && h.Have("resolvectl") {
+		return Resolvectl, ""
+	}
+	path, err := exec.LookPath("resolvconf")
+	if err != nil {
+		return NoDNSBackend, ""
+	}
+	return Resolvconf, resolvconfPrefix(path)
+}
+
+// resolvconfPrefix is resolvconf_iface_prefix: with Debian's resolvconf
+// (an interface-order file, and resolvconf not a symlink to another
+// implementation) the first "name*" pattern gives "name.".
+func resolvconfPrefix(path string) string {
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&fs.ModeSymlink != 0 {
+		return ""
+	}
+	f, err := os.Open("/etc/resolvconf/interface-order")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if m := interfaceOrderRE.FindStringSubmatch(strings.TrimSpace(s.Text())); m != nil {
+			return m[1] + "."
+		}
+	}
+	return ""
+}
+
+// Executor.
+
+const missingModule = "[!] Missing WireGuard kernel module. Falling back to slow userspace implementation."
+
+func (h *linuxHost) Do(ctx context.Context, op Op) (*Op, error) {
+	switch op.Kind {
+	case CreateLink:
+		return op.Undo, h.createLink(op.Iface)
+	case DeleteLink:
+		return nil, h.deleteLink(op.Iface)
+	case Hook:
+		cmd := exec.CommandContext(ctx, "bash", "-c", op.Text)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, h.stdout, h.stderr
+		return nil, cmd.Run()
+	case SetConfig, SetFwMark:
+		l, err := h.link(op.Iface)
+		if err != nil {
+			return nil, err
+		}
+		cfg := wgtypes.Config{FirewallMark: &op.Mark}
+		if op.Kind == SetConfig {
+			cfg = *op.Config
+		}
+		return op.Undo, l.Set(cfg)
+	case AddAddress:
+		return op.Undo, h.rc.AddAddress(op.Iface, op.Prefix)
+	case DeleteAddress:
+		return nil, h.rc.DeleteAddress(op.Iface, op.Prefix)
+	case SetMTUUp:
+		if err := h.rc.SetLinkMTU(op.Iface, op.MTU); err != nil {
+			return nil, err
+		}
+		return nil, h.rc.SetLinkUp(op.Iface)
+	case AddRoute, DeleteRoute:
+		l, err := h.rc.LinkByName(op.Iface)
+		if err != nil {
+			return nil, err
+		}
+		r := rtnl.Route{Dst: op.Prefix, LinkIndex: l.Index, Table: op.Table}
+		if op.Kind == DeleteRoute {
+			return nil, h.rc.DeleteRoute(r)
+		}
+		return op.Undo, h.rc.AddRoute(r)
+	case AddRule:
+		return h.addRule(op)
+	case DeleteRule:
+		return nil, h.rc.DeleteRule(op.Rule)
+	case Sysctl:
+		return nil, os.WriteFile(sysctlPath(op.Key), []byte(op.Text+"\n"), 0o644)
+	case Exec:
+		for _, c := range op.Cmds {
+			cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
+			cmd.Stdin = strings.NewReader(c.Stdin)
+			cmd.Stdout, cmd.Stderr = h.stdout, h.stderr
+			if err := cmd.Run(); err != nil {
+				return nil, fmt.Errorf("%s: %w", c.Args[0], err)
+			}
+		}
+		return op.Undo, nil
+	case SaveConfig:
+		return nil, h.saveConfig(op)
+	}
+	return nil, fmt.Errorf("unknown step %v", op.Kind)
+}
+
+// createLink is add_if: the kernel driver, or, when the module is missing,
+// the userspace implementation.
+func (h *linuxHost) createLink(name string) error {
+	var kerr error
+	for _, d := range host.Drivers() {
+		if d.Kind() == wgtypes.Userspace {
+			continue
+		}
+		l, err := d.Create(name)
+		if err == nil {
+			h.links[name] = l
+			return nil
+		}
+		kerr = err
+	}
+	user := host.Userspace()
+	prog := os.Getenv("WG_QUICK_USERSPACE_IMPLEMENTATION")
+	if prog == "" {
+		prog = "wgshim"
+	}
+	if _, err := os.Stat("/sys/module/wireguard"); err == nil && kerr != nil {
+		return kerr
+	}
+	if _, err := exec.LookPath(prog); err != nil {
+		if kerr != nil {
+			return fmt.Errorf("%w (and no userspace implementation: %v)", kerr, err)
+		}
+		return err
+	}
+	fmt.Fprintln(h.stderr, missingModule)
+	fmt.Fprintf(h.stderr, "[#] %s %s\n", prog, name)
+	l, err := user.Create(name)
+	if err != nil {
+		return err
+	}
+	h.links[name] = l
+	return nil
+}
+
+// deleteLink removes the interface, waiting for a userspace daemon's TUN
+// to disappear so that a following `up` does not find it.
+func (h *linuxHost) deleteLink(name string) error {
+	l, err := h.link(name)
+	if err != nil {
+		// Not a WireGuard interface any more (a crashed daemon's TUN):
+		// plain `ip link delete`.
+		return h.rc.DeleteLink(name)
+	}
+	delete(h.links, name)
+	defer l.Close()
+	if err := l.Destroy(); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := h.rc.LinkByName(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return h.rc.DeleteLink(name)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// addRule adds a rule and returns an undo that deletes exactly it: the
+// kernel picks the priority, found by listing the rules before and after.
+func (h *linuxHost) addRule(op Op) (*Op, error) {
+	before, err := h.rc.Rules(op.Rule.Family)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.rc.AddRule(op.Rule); err != nil {
+		return nil, err
+	}
+	undo := *op.Undo
+	after, err := h.rc.Rules(op.Rule.Family)
+	if err != nil {
+		return &undo, nil
+	}
+	seen := map[rtnl.Rule]int{}
+	for _, r := range before {
+		seen[r]++
+	}
+	for _, r := range after {
+		if seen[r] > 0 {
+			seen[r]--
+			continue
+		}
+		if r.Table == op.Rule.Table && r.Mark == op.Rule.Mark && r.Suppress == op.Rule.Suppress {
+			undo.Rule.Priority = r.Priority
+			break
+		}
+	}
+	return &undo, nil
+}
+
+func (h *linuxHost) saveConfig(op Op) error {
+	c := op.Save
+	l, err := h.link(op.Iface)
+	if err != nil {
+		return err
+	}
+	dev, err := l.Get()
+	if err != nil {
+		return err
+	}
+	var run Running
+	if run.Addrs, err = h.rc.Addresses(op.Iface); err != nil {
+		return err
+	}
+	link, err := h.rc.LinkByName(op.Iface)
+	if err != nil {
+		return err
+	}
+	run.MTU = link.MTU
+	backend, prefix := h.DNS()
+	run.DNS = h.liveDNS(backend, prefix+op.Iface, op.Iface)
+	b, err := encodeConfig(RunningConfig(c, dev, run))
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(c.File, b)
+}
+
+var nameserverRE = regexp.MustCompile(`^nameserver ([a-zA-Z0-9_=+:%.-]+)$`)
+
+// liveDNS reads the name servers registered for the interface:
+// `resolvconf -l NAME` (or Debian's run directory), or resolvectl.
+func (h *linuxHost) liveDNS(backend DNSBackend, name, iface string) []netip.Addr {
+	var text string
+	switch backend {
+	case Resolvconf:
+		out, err := h.output("resolvconf", "-l", name)
+		if err != nil {
+			b, _ := os.ReadFile("/etc/resolvconf/run/interface/" + name)
+			out = string(b)
+		}
+		text = out
+	case Resolvectl:
+		out, _ := h.output("resolvectl", "dns", iface)
+		if _, list, ok := strings.Cut(out, ":"); ok {
+			for _, s := range strings.Fields(list) {
+				text += "nameserver " + s + "\n"
+			}
+		}
+	}
+	var dns []netip.Addr
+	for _, l := range strings.Split(text, "\n") {
+		if m := nameserverRE.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
+			if a, err := netip.ParseAddr(m[1]); err == nil {
+				dns = append(dns, a)
+			}
+		}
+	}
+	return dns
+}
+
+// writeFileAtomic writes path.tmp with mode 0600, syncs it and renames it
+// over path, as save_config does under umask 077.
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("could not write configuration file: %w", err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("could not write configuration file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("could not move configuration file: %w", err)
+	}
+	return nil
+}
