@@ -73,6 +73,8 @@ func TestParseINIErrors(t *testing.T) {
 			[]string{`wg0.conf:1: unknown section "[Foo]"; only [Interface] and [Peer] exist`}},
 		{"invalid utf-8", "[Interface]\nPostUp = echo \xff\n",
 			[]string{`wg0.conf:2: [Interface]: line is not valid UTF-8 text`}},
+		{"no key", "[Interface]\n = 1.2.3.4\n",
+			[]string{`wg0.conf:2: [Interface]: missing key before '='`}},
 		{"empty SaveConfig", "[Interface]\nSaveConfig =\n",
 			[]string{`wg0.conf:2: [Interface]: SaveConfig: "" is neither true nor false`}},
 		{"empty key file", "[Interface]\nPrivateKeyFile =\n",

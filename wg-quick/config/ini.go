@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -69,6 +68,10 @@ func (b *builder) iniLine(raw string, pos Pos) {
 		b.errs.add(pos, "", "key %q is outside of a section; add [Interface] or [Peer] above it", key)
 		return
 	}
+	if key == "" {
+		b.errs.add(pos, b.label(), "missing key before '='")
+		return
+	}
 	spec, ok := keysByLower[strings.ToLower(key)]
 	if !ok || spec.sect != b.sect {
 		if len(key) > 64 {
@@ -97,6 +100,3 @@ func (b *builder) iniLine(raw string, pos Pos) {
 		b.apply(spec, item, pos)
 	}
 }
-
-// iniKeyLine formats one line of INI output.
-func iniKeyLine(key, v string) string { return fmt.Sprintf("%s = %s\n", key, v) }
