@@ -320,3 +320,77 @@ func clipLong(s string) string {
 	}
 	return s
 }
+
+// TestUAPIBadInput sends malformed requests to the UAPI socket: each gets
+// its errno reply (negative for set, as wg(8) expects), the daemon stays up,
+// and with wgshim the previous configuration is intact (wgshim validates a
+// whole request before applying it; wireguard-go applies line by line, so
+// only the replies and liveness are checked against it).
+func TestUAPIBadInput(t *testing.T) {
+	requireEnv(t)
+	hexKey := func(k wgtypes.Key) string { return k.Hex() }
+	peer1, peer2 := mustKey(t).PublicKey(), mustKey(t).PublicKey()
+	long := strings.Repeat("a", 1<<20)
+	cases := []struct {
+		name      string
+		req       string
+		halfClose bool
+		want      string // the whole reply; "" means the connection closes without one
+		wantWGGo  string // wireguard-go's reply where it differs
+	}{
+		{"invalid hex key", "set=1\nprivate_key=" + strings.Repeat("zz", 32) + "\n\n", false, "errno=-22\n\n", ""},
+		{"short key", "set=1\nprivate_key=abcd\n\n", false, "errno=-22\n\n", ""},
+		{"unknown device key", "set=1\nlisten_port=5555\nfoo=bar\n\n", false, "errno=-22\n\n", ""},
+		{"unknown peer key", "set=1\npublic_key=" + hexKey(peer1) + "\nfoo=bar\n\n", false, "errno=-22\n\n", ""},
+		{"allowed_ip before any peer", "set=1\nallowed_ip=10.9.0.0/16\n\n", false, "errno=-22\n\n", ""},
+		{"bad endpoint after good lines", "set=1\nlisten_port=5555\npublic_key=" + hexKey(peer1) +
+			"\nallowed_ip=10.99.0.0/16\nendpoint=bogus\n\n", false, "errno=-22\n\n", ""},
+		{"port out of range", "set=1\nlisten_port=70000\n\n", false, "errno=-22\n\n", ""},
+		{"replace_peers not true", "set=1\nreplace_peers=false\n\n", false, "errno=-22\n\n", ""},
+		{"prefix length out of range", "set=1\npublic_key=" + hexKey(peer2) + "\nallowed_ip=10.0.0.0/33\n\n", false, "errno=-22\n\n", ""},
+		{"line without equals", "set=1\nreplace_peers\n\n", false, "errno=-71\n\n", ""},
+		{"truncated request", "set=1\nlisten_port=5556\npublic_key=" + hexKey(peer1) + "\nallowed_ip=10.9.", true, "errno=-22\n\n", ""},
+		{"truncated key", "set=1\nreplace_peers=true\npublic_key=" + hexKey(peer1)[:40], true, "errno=-22\n\n", ""},
+		// wireguard-go's line scanner gives up with EIO.
+		{"one megabyte line", "set=1\npublic_key=" + long + "\n\n", false, "errno=-22\n\n", "errno=-5\n\n"},
+		{"unknown operation", "hello=1\n\n", false, "", ""},
+	}
+	for _, impl := range []string{wgshim, wggo} {
+		t.Run(impl, func(t *testing.T) {
+			nm := newNames()
+			ns := newNetns(t, nm.ns("u"))
+			d := startDaemon(t, impl, ns, nm.iface("u"))
+			priv := mustKey(t)
+			ep := netip.MustParseAddrPort("192.0.2.1:51820")
+			base := wgtypes.Config{PrivateKey: &priv, ListenPort: ptr(51830), Peers: []wgtypes.PeerConfig{
+				{PublicKey: peer1, Endpoint: &ep, AllowedIPs: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}},
+				{PublicKey: peer2, PersistentKeepalive: ptr[uint16](25), AllowedIPs: []netip.Prefix{netip.MustParsePrefix("fd00:1::/64")}},
+			}}
+			d.set(t, base)
+			want := state(d.get(t))
+			for _, c := range cases {
+				reply := rawRequest(t, d, c.req, c.halfClose)
+				wantReply := c.want
+				if impl == wggo && c.wantWGGo != "" {
+					wantReply = c.wantWGGo
+				}
+				if reply != wantReply {
+					t.Errorf("%s: reply %q, want %q", c.name, reply, wantReply)
+				}
+				if d.exited() {
+					t.Fatalf("%s: daemon exited: %v", c.name, d.waitErr)
+				}
+				got := state(d.get(t))
+				if impl == wgshim {
+					diffLines(t, c.name+": configuration after the bad request", want, got)
+				}
+				want = got // wireguard-go may have applied a prefix
+			}
+			// The socket still takes good requests.
+			d.set(t, wgtypes.Config{ListenPort: ptr(51831)})
+			if got := d.get(t).ListenPort; got != 51831 {
+				t.Errorf("listen port after a good set = %d, want 51831", got)
+			}
+		})
+	}
+}
