@@ -164,10 +164,18 @@ func (f *Fake) NftTables() ([]string, error) {
 	return out, nil
 }
 
+// IptablesSave prints the rules in iptables-save's layout: per table a
+// "*table" line, "-A CHAIN ..." lines and COMMIT.
 func (f *Fake) IptablesSave(tool string) (string, error) {
 	var b strings.Builder
-	for _, l := range f.Iptables[tool] {
-		b.WriteString(l + "\n")
+	for _, table := range []string{"*raw", "*mangle", "*filter"} {
+		b.WriteString(table + "\n")
+		for _, l := range f.Iptables[tool] {
+			if rest, ok := strings.CutPrefix(l, table+" "); ok {
+				b.WriteString(rest + "\n")
+			}
+		}
+		b.WriteString("COMMIT\n")
 	}
 	return b.String(), nil
 }
