@@ -430,4 +430,3 @@ func TestUnwind(t *testing.T) {
 		}
 	}
 }
-
