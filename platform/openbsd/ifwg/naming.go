@@ -21,10 +21,15 @@ var (
 )
 
 // IsUnitName reports whether name is a wg(4) interface name: "wg" and a
-// unit number without leading zeros (the kernel names the interface
-// "wg%d", so "wg01" would come back as "wg1").
+// unit number up to INT_MAX without leading zeros (if_clone_lookup
+// refuses larger units, and the kernel names the interface "wg%d", so
+// "wg01" would come back as "wg1").
 func IsUnitName(name string) bool {
-	return len(name) < ifNameSize && unitName.MatchString(name)
+	if !unitName.MatchString(name) {
+		return false
+	}
+	_, err := strconv.ParseInt(name[2:], 10, 32)
+	return err == nil
 }
 
 // ValidConfigName reports whether name is acceptable to wg-quick(8) as a
