@@ -69,6 +69,15 @@ type FakeRoute struct {
 
 var errFakeInjected = errors.New("injected failure")
 
+// FakeExitError is what a failing fake hook returns: a command's exit
+// status, which Main passes on as its own.
+type FakeExitError struct{ Status int }
+
+func (e *FakeExitError) Error() string { return fmt.Sprintf("exit status %d", e.Status) }
+
+// ExitCode is the status, as (*exec.ExitError).ExitCode.
+func (e *FakeExitError) ExitCode() int { return e.Status }
+
 func (f *Fake) init() {
 	if f.Links == nil {
 		f.Links = map[string]*FakeLink{}
@@ -225,7 +234,7 @@ func (f *Fake) Do(_ context.Context, op Op) (*Op, error) {
 	case Hook:
 		f.Hooks = append(f.Hooks, op.Text)
 		if f.FailHook != "" && strings.Contains(op.Text, f.FailHook) {
-			return nil, errors.New("exit status 1")
+			return nil, &FakeExitError{Status: 3}
 		}
 	case SetConfig, SetFwMark:
 		if err := needLink(); err != nil {

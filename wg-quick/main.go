@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -66,9 +65,10 @@ See wg-quick(8) for more info and examples.
 `, prog)
 }
 
-// exitError carries the exit status of a failed hook or command.
+// exitStatus is the status Main returns for err: that of the failed hook
+// or command (anything with an ExitCode method, like *exec.ExitError), or 1.
 func exitStatus(err error) int {
-	var ee *exec.ExitError
+	var ee interface{ ExitCode() int }
 	if errors.As(err, &ee) && ee.ExitCode() > 0 {
 		return ee.ExitCode()
 	}
