@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
+	"sync"
 )
 
 // Config is what Apply sets on a tunnel's IP interface.
@@ -38,27 +40,36 @@ type system interface {
 	SetDNS(luid uint64, f DNSFamily) error
 }
 
+// Applied is a configuration in effect on a tunnel's interface: Undo
+// reverts it, Replan follows changes of the underlay and the endpoints.
+// Its methods may be called from any goroutine.
+type Applied struct {
+	sys  system
+	luid uint64
+	cfg  Config
+
+	mu     sync.Mutex
+	plan   RoutePlan
+	routes []Route // installed by us, in order
+	undos  []func() error
+}
+
+// Plan is the route plan in effect.
+func (a *Applied) Plan() RoutePlan {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.plan
+}
+
 // apply configures the interface luid all or nothing: on error every change
-// already made is undone and the error says which step failed. On success
-// undo reverts everything, in reverse order, and reports all its errors.
-// The plan is returned for the caller to print and to re-plan against.
-func apply(sys system, luid uint64, cfg Config) (undo func() error, plan RoutePlan, err error) {
-	var undos []func() error
-	rollback := func() error {
-		var errs []error
-		for i := len(undos) - 1; i >= 0; i-- {
-			if err := undos[i](); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		undos = nil
-		return errors.Join(errs...)
-	}
-	fail := func(err error) (func() error, RoutePlan, error) {
-		if uerr := rollback(); uerr != nil {
+// already made is undone and the error says which step failed.
+func apply(sys system, luid uint64, cfg Config) (*Applied, error) {
+	a := &Applied{sys: sys, luid: luid, cfg: cfg}
+	fail := func(err error) (*Applied, error) {
+		if uerr := a.Undo(); uerr != nil {
 			err = fmt.Errorf("%w (undo: %v)", err, uerr)
 		}
-		return nil, RoutePlan{}, err
+		return nil, err
 	}
 
 	// The underlay routes are read before any tunnel route exists.
@@ -67,7 +78,7 @@ func apply(sys system, luid uint64, cfg Config) (undo func() error, plan RoutePl
 		if err != nil {
 			return fail(fmt.Errorf("read routes: %w", err))
 		}
-		plan = PlanRoutes(cfg.AllowedIPs, cfg.Endpoints, sysRoutes, luid)
+		a.plan = PlanRoutes(cfg.AllowedIPs, cfg.Endpoints, sysRoutes, luid)
 	}
 
 	cur, err := sys.Addresses(luid)
@@ -79,30 +90,33 @@ func apply(sys system, luid uint64, cfg Config) (undo func() error, plan RoutePl
 		if err := sys.DeleteAddress(luid, p); err != nil {
 			return fail(fmt.Errorf("delete address %s: %w", p, err))
 		}
-		undos = append(undos, func() error { return sys.AddAddress(luid, p) })
+		a.undos = append(a.undos, func() error { return sys.AddAddress(luid, p) })
 	}
 	for _, p := range add {
 		if err := sys.AddAddress(luid, p); err != nil {
 			return fail(fmt.Errorf("add address %s: %w", p, err))
 		}
-		undos = append(undos, func() error { return sys.DeleteAddress(luid, p) })
+		a.undos = append(a.undos, func() error { return sys.DeleteAddress(luid, p) })
 	}
 
-	for _, s := range InterfaceSettings(cfg.MTU, plan) {
+	for _, s := range InterfaceSettings(cfg.MTU, a.plan) {
 		restore, err := sys.SetInterface(luid, s)
 		if err != nil {
 			return fail(fmt.Errorf("set %s interface (mtu %d): %w", s.Family, s.MTU, err))
 		}
 		if restore != nil {
-			undos = append(undos, restore)
+			a.undos = append(a.undos, restore)
 		}
 	}
 
-	for _, r := range plan.Routes {
+	// Routes change under Replan: one undo step removes whatever is
+	// installed when it runs.
+	a.undos = append(a.undos, a.deleteRoutes)
+	for _, r := range a.plan.Routes {
 		if err := sys.AddRoute(luid, r); err != nil {
 			return fail(fmt.Errorf("add route %s: %w", r, err))
 		}
-		undos = append(undos, func() error { return sys.DeleteRoute(luid, r) })
+		a.routes = append(a.routes, r)
 	}
 
 	if len(cfg.DNS) > 0 {
@@ -111,10 +125,90 @@ func apply(sys system, luid uint64, cfg Config) (undo func() error, plan RoutePl
 				return fail(fmt.Errorf("set %s DNS %q: %w", f.Family, f.NameServer, err))
 			}
 			empty := DNSFamily{Family: f.Family, Flags: f.Flags}
-			undos = append(undos, func() error { return sys.SetDNS(luid, empty) })
+			a.undos = append(a.undos, func() error { return sys.SetDNS(luid, empty) })
 		}
 	}
-	return rollback, plan, nil
+	return a, nil
+}
+
+// deleteRoutes removes the routes we installed, newest first; a.mu held.
+func (a *Applied) deleteRoutes() error {
+	var errs []error
+	for i := len(a.routes) - 1; i >= 0; i-- {
+		if err := a.sys.DeleteRoute(a.luid, a.routes[i]); err != nil {
+			errs = append(errs, fmt.Errorf("delete route %s: %w", a.routes[i], err))
+		}
+	}
+	a.routes = nil
+	return errors.Join(errs...)
+}
+
+// Undo reverts everything, newest change first, and reports every error.
+// It is safe to call more than once.
+func (a *Applied) Undo() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var errs []error
+	for i := len(a.undos) - 1; i >= 0; i-- {
+		if err := a.undos[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	a.undos = nil
+	return errors.Join(errs...)
+}
+
+// Replan re-reads the route table and re-plans the routes for endpoints
+// (the peers' current endpoint IPs), then applies only the differences:
+// new routes first, so an endpoint is never without one, then the stale
+// ones are deleted. Call it after the route table changed (WatchRoutes)
+// or a peer roamed. Our own host routes are left out of the table read,
+// so a route via a gateway that went away is not taken for the underlay.
+func (a *Applied) Replan(endpoints []netip.Addr) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cfg.NoRoutes || a.undos == nil {
+		return nil
+	}
+	sys, err := a.sys.Routes()
+	if err != nil {
+		return fmt.Errorf("replan: read routes: %w", err)
+	}
+	sys = slices.DeleteFunc(slices.Clone(sys), func(s SystemRoute) bool {
+		return slices.Contains(a.routes, Route{Prefix: s.Prefix, LUID: s.LUID, NextHop: s.NextHop}) ||
+			slices.ContainsFunc(a.routes, func(r Route) bool {
+				// On-link routes read back with an unspecified next hop.
+				return r.Prefix == s.Prefix && r.LUID == s.LUID && !r.NextHop.IsValid() && s.NextHop.IsUnspecified()
+			})
+	})
+	plan := PlanRoutes(a.cfg.AllowedIPs, endpoints, sys, a.luid)
+	del, add := DiffRoutes(a.routes, plan.Routes)
+	for i, r := range add {
+		if err := a.sys.AddRoute(a.luid, r); err != nil {
+			var errs []error
+			for _, done := range slices.Backward(add[:i]) {
+				if derr := a.sys.DeleteRoute(a.luid, done); derr != nil {
+					errs = append(errs, derr)
+				}
+			}
+			err = fmt.Errorf("replan: add route %s: %w", r, err)
+			if uerr := errors.Join(errs...); uerr != nil {
+				err = fmt.Errorf("%w (undo: %v)", err, uerr)
+			}
+			return err
+		}
+	}
+	a.routes = append(a.routes, add...)
+	a.plan = plan
+	var errs []error
+	for _, r := range del {
+		if err := a.sys.DeleteRoute(a.luid, r); err != nil {
+			errs = append(errs, fmt.Errorf("replan: delete route %s: %w", r, err))
+			continue
+		}
+		a.routes = slices.DeleteFunc(a.routes, func(x Route) bool { return x == r })
+	}
+	return errors.Join(errs...)
 }
 
 // KillSwitch would block all traffic outside the tunnel with WFP filters

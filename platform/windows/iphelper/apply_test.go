@@ -111,10 +111,11 @@ func TestApply(t *testing.T) {
 	f := newFakeSystem()
 	before := *f
 	beforeAddrs := slices.Clone(f.addrs[tunLUID])
-	undo, plan, err := apply(f, tunLUID, fullConfig)
+	a, err := apply(f, tunLUID, fullConfig)
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
+	plan := a.Plan()
 	want := []string{
 		"routes",
 		"addresses",
@@ -140,7 +141,7 @@ func TestApply(t *testing.T) {
 	}
 
 	f.log = nil
-	if err := undo(); err != nil {
+	if err := a.Undo(); err != nil {
 		t.Fatalf("undo: %v", err)
 	}
 	if len(f.added) != 0 {
@@ -184,8 +185,8 @@ func TestApplyRollback(t *testing.T) {
 			beforeAddrs := slices.Clone(f.addrs[tunLUID])
 			beforeSettings := f.settings[IPv4]
 			f.failOn = step
-			undo, _, err := apply(f, tunLUID, fullConfig)
-			if err == nil || undo != nil {
+			a, err := apply(f, tunLUID, fullConfig)
+			if err == nil || a != nil {
 				t.Fatalf("apply = %v, want an error", err)
 			}
 			if !strings.Contains(err.Error(), "injected failure") {
@@ -194,11 +195,11 @@ func TestApplyRollback(t *testing.T) {
 			if len(f.added) != 0 {
 				t.Errorf("routes left: %q", f.added)
 			}
-			a, b := slices.Clone(beforeAddrs), slices.Clone(f.addrs[tunLUID])
-			slices.SortFunc(a, cmpPrefix)
-			slices.SortFunc(b, cmpPrefix)
-			if !slices.Equal(a, b) {
-				t.Errorf("addresses %v, want %v", b, a)
+			want, got := slices.Clone(beforeAddrs), slices.Clone(f.addrs[tunLUID])
+			slices.SortFunc(want, cmpPrefix)
+			slices.SortFunc(got, cmpPrefix)
+			if !slices.Equal(want, got) {
+				t.Errorf("addresses %v, want %v", got, want)
 			}
 			if f.settings[IPv4] != beforeSettings {
 				t.Errorf("IPv4 settings %+v, want %+v", f.settings[IPv4], beforeSettings)
@@ -215,7 +216,7 @@ func TestApplyNoRoutesNoDNS(t *testing.T) {
 	cfg := fullConfig
 	cfg.NoRoutes = true
 	cfg.DNS = nil // search domains alone set nothing
-	if _, _, err := apply(f, tunLUID, cfg); err != nil {
+	if _, err := apply(f, tunLUID, cfg); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range f.log {
@@ -232,5 +233,101 @@ func TestApplyNoRoutesNoDNS(t *testing.T) {
 func TestKillSwitchUnsupported(t *testing.T) {
 	if err := KillSwitch(1); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("KillSwitch = %v, want errors.ErrUnsupported", err)
+	}
+}
+
+// tableWithOurs makes the fake's route table include what was added, as
+// Windows would report it (on-link next hops read back as unspecified).
+func (f *fakeSystem) tableWithOurs(base []SystemRoute, ours []Route) []SystemRoute {
+	out := slices.Clone(base)
+	for _, r := range ours {
+		hop := r.NextHop
+		if !hop.IsValid() {
+			hop = netip.IPv4Unspecified()
+			if r.Prefix.Addr().Is6() {
+				hop = netip.IPv6Unspecified()
+			}
+		}
+		luid := r.LUID
+		if luid == 0 {
+			luid = tunLUID
+		}
+		out = append(out, SystemRoute{Prefix: r.Prefix, LUID: luid, NextHop: hop})
+	}
+	return out
+}
+
+func TestReplan(t *testing.T) {
+	f := newFakeSystem()
+	a, err := apply(f, tunLUID, fullConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ethernet goes away; the table now holds Wi-Fi and our own routes
+	// (including the stale host route via the Ethernet gateway).
+	wifiOnly := []SystemRoute{home[0], home[3]}
+	f.routes = f.tableWithOurs(wifiOnly, a.Plan().Routes)
+	f.log = nil
+	if err := a.Replan([]netip.Addr{addr("203.0.113.5")}); err != nil {
+		t.Fatalf("Replan: %v", err)
+	}
+	want := []string{
+		"routes",
+		"add route 203.0.113.5/32 via 192.168.1.1 dev luid 0x20",
+		"delete route 203.0.113.5/32 via 10.0.0.1 dev luid 0x10",
+	}
+	if diff := cmp.Diff(want, f.log); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	// The peer roams to a new endpoint: one route replaces the other.
+	f.routes = f.tableWithOurs(wifiOnly, a.Plan().Routes)
+	f.log = nil
+	if err := a.Replan([]netip.Addr{addr("198.51.100.9")}); err != nil {
+		t.Fatalf("Replan: %v", err)
+	}
+	want = []string{
+		"routes",
+		"add route 198.51.100.9/32 via 192.168.1.1 dev luid 0x20",
+		"delete route 203.0.113.5/32 via 192.168.1.1 dev luid 0x20",
+	}
+	if diff := cmp.Diff(want, f.log); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	// Nothing changed: nothing is done.
+	f.routes = f.tableWithOurs(wifiOnly, a.Plan().Routes)
+	f.log = nil
+	if err := a.Replan([]netip.Addr{addr("198.51.100.9")}); err != nil || len(f.log) != 1 {
+		t.Errorf("idle Replan = %v, calls %q", err, f.log)
+	}
+	// Undo removes the routes in effect now, not the first plan's.
+	if err := a.Undo(); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.added) != 0 {
+		t.Errorf("routes left after undo: %q", f.added)
+	}
+	if err := a.Replan(nil); err != nil {
+		t.Errorf("Replan after Undo = %v", err)
+	}
+}
+
+func TestReplanAddFails(t *testing.T) {
+	f := newFakeSystem()
+	cfg := fullConfig
+	cfg.AllowedIPs = []netip.Prefix{pfx("0.0.0.0/0")}
+	a, err := apply(f, tunLUID, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.Clone(f.added)
+	f.routes = f.tableWithOurs(home, a.Plan().Routes)
+	f.failOn = "add route 198.51.100.10"
+	err = a.Replan([]netip.Addr{addr("198.51.100.9"), addr("198.51.100.10")})
+	if err == nil || !strings.Contains(err.Error(), "replan: add route 198.51.100.10/32") {
+		t.Fatalf("Replan = %v", err)
+	}
+	// The routes already added were taken back; the old ones stay.
+	if diff := cmp.Diff(before, f.added); diff != "" {
+		t.Errorf("routes after a failed Replan (-want +got):\n%s", diff)
 	}
 }

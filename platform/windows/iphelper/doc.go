@@ -10,22 +10,23 @@
 //     route stays, and loses on prefix length, as wg-quick does on the
 //     BSDs and macOS), and every endpoint that a tunnel route would capture
 //     gets a host route through the route it used before the tunnel came
-//     up. DiffRoutes re-plans after the underlay changes (roaming).
+//     up.
 //   - Settings (MTU, metric, router discovery, DAD) per address family,
 //     DNS server and search lists per family, and address differences.
 //
-// The Windows glue (Apply) reads the route table once, applies addresses,
-// interface settings, routes and DNS in that order, and returns an undo
-// function; on failure everything already done is undone. It uses the row
+// Apply reads the route table, applies addresses, interface settings,
+// routes and DNS in that order, all or nothing, and returns an Applied:
+// Undo reverts it, and Replan (from a WatchRoutes callback, or when a peer
+// roams) re-plans against the current table and endpoints and changes only
+// the routes that differ, adding before deleting. The sequencing runs
+// against an interface that tests fake on every OS. It uses the row
 // types of golang.org/x/sys/windows and binds the few missing functions
 // (Create/Delete/Set*, SetInterfaceDnsSettings) from iphlpapi.dll itself;
 // golang.zx2c4.com/wireguard/windows/tunnel/winipcfg was not used, to keep
 // its module's dependencies (UI libraries, wireguard-go) out of go.mod.
 //
-// What it does not: watch the route table (the caller re-runs PlanRoutes
-// and DiffRoutes on a NotifyRouteChange2 callback), and it has no kill
-// switch: KillSwitch returns errors.ErrUnsupported (it needs WFP rules,
-// spec windows.md §4.3).
+// What it does not: it has no kill switch: KillSwitch returns
+// errors.ErrUnsupported (it needs WFP filters, spec windows.md §4.3).
 //
 // Importers: platform/windows and the wg-quick Windows backend.
 package iphelper

@@ -3,6 +3,7 @@
 package iphelper
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -10,15 +11,7 @@ import (
 var errNotWindows = fmt.Errorf("iphelper: IP Helper: %w", errors.ErrUnsupported)
 
 // Apply returns errors.ErrUnsupported outside Windows.
-func Apply(luid uint64, cfg Config) (undo func() error, plan RoutePlan, err error) {
-	return nil, RoutePlan{}, errNotWindows
-}
+func Apply(luid uint64, cfg Config) (*Applied, error) { return nil, errNotWindows }
 
-// SystemRoutes returns errors.ErrUnsupported outside Windows.
-func SystemRoutes() ([]SystemRoute, error) { return nil, errNotWindows }
-
-// AddRoute returns errors.ErrUnsupported outside Windows.
-func AddRoute(tunnel uint64, r Route) error { return errNotWindows }
-
-// DeleteRoute returns errors.ErrUnsupported outside Windows.
-func DeleteRoute(tunnel uint64, r Route) error { return errNotWindows }
+// WatchRoutes returns errors.ErrUnsupported outside Windows.
+func WatchRoutes(ctx context.Context, fn func()) error { return errNotWindows }

@@ -1,11 +1,14 @@
 package iphelper
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
 	"runtime"
+	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -14,21 +17,95 @@ import (
 	"golang.org/x/sys/windows/svc/mgr"
 )
 
-// Apply configures the IP interface of the adapter luid (see apply). The
-// undo function reverts it; a created Wintun adapter also loses all of it
-// when deleted, but the endpoint host routes live on other interfaces and
-// must be undone.
-func Apply(luid uint64, cfg Config) (undo func() error, plan RoutePlan, err error) {
-	return apply(winSystem{}, luid, cfg)
+// Apply configures the IP interface of the adapter luid all or nothing
+// (see Config). Undo on the result reverts it: a created Wintun adapter
+// loses its own settings when deleted anyway, but the endpoint host routes
+// live on other interfaces and must be removed.
+//
+// Right after boot the stack may not know a new adapter yet: like
+// wireguard-windows, Apply retries for up to 15 s while a call fails with
+// ERROR_NOT_FOUND (apply has undone its partial work each time).
+func Apply(luid uint64, cfg Config) (*Applied, error) {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		a, err := apply(winSystem{}, luid, cfg)
+		if err == nil {
+			return a, nil
+		}
+		if !errors.Is(err, windows.ERROR_NOT_FOUND) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("iphelper: %w", err)
+		}
+		time.Sleep(time.Second)
+	}
 }
 
-// SystemRoutes reads the route table with effective metrics, for
-// re-planning with PlanRoutes and DiffRoutes after the underlay changed.
-func SystemRoutes() ([]SystemRoute, error) { return winSystem{}.Routes() }
+// WatchRoutes calls fn from its own goroutine after the route table
+// changed (NotifyRouteChange2), once per burst of changes, until ctx is
+// done. A tunnel calls Applied.Replan from fn.
+func WatchRoutes(ctx context.Context, fn func()) error {
+	routeCallbackOnce.Do(func() { routeCallback = windows.NewCallback(onRouteChange) })
+	ch := make(chan struct{}, 1)
+	watchers.Lock()
+	watchers.m[ch] = struct{}{}
+	watchers.Unlock()
+	var h windows.Handle
+	if err := windows.NotifyRouteChange2(windows.AF_UNSPEC, routeCallback, nil, false, &h); err != nil {
+		watchers.Lock()
+		delete(watchers.m, ch)
+		watchers.Unlock()
+		return fmt.Errorf("iphelper: NotifyRouteChange2: %w", err)
+	}
+	go func() {
+		defer func() {
+			windows.CancelMibChangeNotify2(h)
+			watchers.Lock()
+			delete(watchers.m, ch)
+			watchers.Unlock()
+		}()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ch:
+			}
+			// Gateways change in bursts (a link going down removes
+			// many routes): let the table settle, then act once.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			select {
+			case <-ch:
+			default:
+			}
+			fn()
+		}
+	}()
+	return nil
+}
 
-// AddRoute adds r (LUID 0 meaning tunnel) and DeleteRoute removes it.
-func AddRoute(tunnel uint64, r Route) error    { return winSystem{}.AddRoute(tunnel, r) }
-func DeleteRoute(tunnel uint64, r Route) error { return winSystem{}.DeleteRoute(tunnel, r) }
+// One callback for the process: windows.NewCallback slots are never freed.
+var (
+	routeCallbackOnce sync.Once
+	routeCallback     uintptr
+	watchers          = struct {
+		sync.Mutex
+		m map[chan struct{}]struct{}
+	}{m: map[chan struct{}]struct{}{}}
+)
+
+func onRouteChange(callerContext, row, notificationType uintptr) uintptr {
+	watchers.Lock()
+	defer watchers.Unlock()
+	for ch := range watchers.m {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	return 0
+}
 
 var (
 	iphlpapi                            = windows.NewLazySystemDLL("iphlpapi.dll")
