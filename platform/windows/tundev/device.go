@@ -128,6 +128,9 @@ func newDevice(name string, luid uint64, created bool, r ring, release func() er
 // copies out as many as are ready, up to len(bufs). A packet longer than
 // its buffer is dropped (counted by Dropped): it cannot fit the MTU.
 func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
+	if len(bufs) == 0 {
+		return 0, nil
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	for {
