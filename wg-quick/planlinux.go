@@ -78,6 +78,9 @@ func PlanUp(c *config.Config, wc *wgtypes.Config, f *Facts) ([]Op, error) {
 		plan = append(plan, opHook(iface, h.V, h.Pos))
 	}
 	plan = append(plan, opSetConfig(iface, wc))
+	if err := checkAddresses(in.Address); err != nil {
+		return nil, err
+	}
 	for _, a := range in.Address {
 		plan = append(plan, opAddress(AddAddress, iface, a.V, a.Pos))
 	}
@@ -135,6 +138,24 @@ func PlanUp(c *config.Config, wc *wgtypes.Config, f *Facts) ([]Op, error) {
 		plan = append(plan, opHook(iface, h.V, h.Pos))
 	}
 	return plan, nil
+}
+
+// checkAddresses refuses an address the kernel would refuse as a
+// duplicate (upstream fails at `ip address add` with "File exists"): the
+// same IPv4 address and prefix length, or the same IPv6 address.
+func checkAddresses(addrs []config.Value[netip.Prefix]) error {
+	seen := map[netip.Prefix]config.Pos{}
+	for _, a := range addrs {
+		k := a.V
+		if k.Addr().Is6() {
+			k = netip.PrefixFrom(k.Addr(), 128)
+		}
+		if first, ok := seen[k]; ok {
+			return &PlanError{Pos: a.Pos, Msg: fmt.Sprintf("%s is already set at line %d", a.V, first.Line)}
+		}
+		seen[k] = a.Pos
+	}
+	return nil
 }
 
 // detectMTU is set_mtu_up without MTU: the smallest path MTU towards an
