@@ -17,6 +17,6 @@ require (
 require (
 	github.com/BurntSushi/toml v1.6.0
 	github.com/mdlayher/socket v0.6.0 // indirect
-	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/net v0.60.0
 	golang.org/x/sync v0.20.0 // indirect
 )
