@@ -50,6 +50,9 @@ func Main(env Env) int {
 	if len(env.Args) > 0 {
 		prog = env.Args[0]
 	}
+	if code, handled := osMain(env); handled {
+		return code
+	}
 	foreground := env.Getenv(envForeground) == "1"
 	var name string
 	switch args := env.Args[1:]; {

@@ -1,5 +1,0 @@
-package daemon
-
-import "syscall"
-
-func detachAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{} }
