@@ -19,10 +19,9 @@ type IfreqData struct {
 	_    [16 - unsafe.Sizeof(uintptr(0))]byte
 }
 
-// IfreqInt is struct ifreq with the union used as an int or short at
-// offset 16 (ifr_mtu, ifr_metric, ifr_rdomainid, ifr_flags: a short
-// whose value lives in the low 16 bits of Value on little-endian
-// machines, in Flags16 below in general).
+// IfreqInt is struct ifreq with the union used as an int at offset 16
+// (ifr_mtu, ifr_metric, ifr_rdomainid); Flags16 and SetFlags16 use it as
+// the short ifr_flags at the same offset.
 type IfreqInt struct {
 	Name  [IfNameSize]byte
 	Value int32
