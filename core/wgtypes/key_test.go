@@ -28,8 +28,8 @@ func TestParseKeyRejects(t *testing.T) {
 		"",
 		"uB34nMlTO5lB6hs/X7LIysRkRBqIwxBfKM4IyaUFLEY",   // no padding
 		"uB34nMlTO5lB6hs/X7LIysRkRBqIwxBfKM4IyaUFLEY==", // too long
-		"uB34nMlTO5lB6hs/X7LIysRkRBqIwxBfKM4IyaUFLE!=", // bad alphabet
-		"uB34nMlTO5lB6hs/X7LIysRkRBqIwxBfKM4IyaUFLEZ=", // non-canonical final bits
+		"uB34nMlTO5lB6hs/X7LIysRkRBqIwxBfKM4IyaUFLE!=",  // bad alphabet
+		"uB34nMlTO5lB6hs/X7LIysRkRBqIwxBfKM4IyaUFLEZ=",  // non-canonical final bits
 	} {
 		if _, err := ParseKey(s); err == nil {
 			t.Errorf("ParseKey(%q) accepted", s)
