@@ -7,8 +7,9 @@
 #
 # Every package with a test file that mentions WGSHIM_KERNEL_VM is compiled
 # with `go test -c` (CGO_ENABLED=0, linux/amd64), copied into the VM together
-# with Debian's wg(8), and run there with `-test.run Kernel` and
-# WGSHIM_KERNEL_VM=1. Outside the VM those tests skip; this script is what CI
+# with Debian's wg(8) and our daemon (cmd/wgshim, built the same way), and run
+# there with `-test.run Kernel`, WGSHIM_KERNEL_VM=1, WGSHIM_WG (the wg path) and
+# WGSHIM_BIN (the wgshim path). Outside the VM those tests skip; this script is what CI
 # runs. Exit status: 0 when every test binary passed, non-zero otherwise
 # (125: the VM could not boot or died, 124: timeout).
 #
@@ -59,8 +60,10 @@ for d in "${pkgdirs[@]}"; do
 	[[ -f $dir/$bin ]] || { echo "run.sh: $pkg built no test binary" >&2; exit 1; }
 	bins+=("$bin")
 done
+# Our daemon, for the tests that run it against the kernel (tests/kernel/interop).
+CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -o "$dir/wgshim" ./cmd/wgshim
 cp "$(command -v wg)" "$dir/wg"
-echo "run.sh: built ${bins[*]} in $(since "$t0")s"
+echo "run.sh: built ${bins[*]} wgshim in $(since "$t0")s"
 
 # Runs in the VM (sh is bash there). Times come from /proc/uptime, the
 # guest's seconds since its kernel started.
@@ -68,7 +71,7 @@ cat >"$dir/in-vm.sh" <<'EOF2'
 up() { cut -d' ' -f1 /proc/uptime; }
 start=$(up)
 echo "in-vm: kernel $(uname -r), command started ${start}s after kernel start"
-export WGSHIM_KERNEL_VM=1 WGSHIM_WG=$PWD/wg
+export WGSHIM_KERNEL_VM=1 WGSHIM_WG=$PWD/wg WGSHIM_BIN=$PWD/wgshim
 failed=()
 for bin in $BINS; do
 	t=$(up)
