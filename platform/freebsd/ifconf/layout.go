@@ -1,0 +1,161 @@
+package ifconf
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+)
+
+// ifNameSize is IFNAMSIZ, including the terminating NUL.
+const ifNameSize = 16
+
+// ioctl request encoding (sys/sys/ioccom.h).
+const (
+	iocVoid  = 0x20000000
+	iocOut   = 0x40000000
+	iocIn    = 0x80000000
+	iocInOut = iocIn | iocOut
+)
+
+func ioc(dir uint32, group byte, num uint32, size uint32) uint32 {
+	return dir | (size&0x1fff)<<16 | uint32(group)<<8 | num
+}
+
+// Structure sizes (amd64 and arm64; spec §2.9–2.10).
+const (
+	sizeofIfreq        = 32
+	sizeofInAliasreq   = 68
+	sizeofIn6Aliasreq  = 136
+	sizeofSockaddrIn   = 16
+	sizeofSockaddrIn6  = 28
+	afInet             = 2
+	afInet6            = 28 // FreeBSD's AF_INET6
+	nd6InfiniteLifetim = 0xffffffff
+)
+
+// Request numbers.
+var (
+	siocAIfAddr    = ioc(iocIn, 'i', 43, sizeofInAliasreq)  // 0x8044692b, not x/sys's legacy 0x8040691a
+	siocAIfAddrIn6 = ioc(iocIn, 'i', 27, sizeofIn6Aliasreq) // 0x8088691b
+	siocSIfFlags   = ioc(iocIn, 'i', 16, sizeofIfreq)       // 0x80206910
+	siocGIfFlags   = ioc(iocInOut, 'i', 17, sizeofIfreq)    // 0xc0206911
+	siocSIfMTU     = ioc(iocIn, 'i', 52, sizeofIfreq)       // 0x80206934
+	siocGIfMTU     = ioc(iocInOut, 'i', 51, sizeofIfreq)    // 0xc0206933
+	siocSIfName    = ioc(iocIn, 'i', 40, sizeofIfreq)       // 0x80206928
+	siocIfDestroy  = ioc(iocIn, 'i', 121, sizeofIfreq)      // 0x80206979
+)
+
+// Interface flags (net/if.h).
+const (
+	iffUp        = 0x1
+	iffBroadcast = 0x2
+	iffRunning   = 0x40
+	iffMulticast = 0x8000
+)
+
+func putName(b []byte, name string) error {
+	if name == "" || len(name) >= ifNameSize {
+		return fmt.Errorf("interface name %q: must be 1 to %d bytes", name, ifNameSize-1)
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] == 0 {
+			return fmt.Errorf("interface name %q: contains NUL", name)
+		}
+	}
+	copy(b[:ifNameSize], name)
+	return nil
+}
+
+func putSockaddrIn(b []byte, a netip.Addr) {
+	b[0], b[1] = sizeofSockaddrIn, afInet
+	ip := a.As4()
+	copy(b[4:8], ip[:])
+}
+
+func putSockaddrIn6(b []byte, a netip.Addr) {
+	b[0], b[1] = sizeofSockaddrIn6, afInet6
+	ip := a.As16()
+	copy(b[8:24], ip[:])
+}
+
+func mask(p netip.Prefix) netip.Addr {
+	var b [16]byte
+	for i, n := 0, p.Bits(); n > 0; i, n = i+1, n-8 {
+		if n >= 8 {
+			b[i] = 0xff
+		} else {
+			b[i] = byte(0xff << (8 - n))
+		}
+	}
+	if p.Addr().Is4() {
+		return netip.AddrFrom4([4]byte(b[:4]))
+	}
+	return netip.AddrFrom16(b)
+}
+
+// InAliasreq is struct in_aliasreq for SIOCAIFADDR: name, the address,
+// no broadcast/destination (if_wg and tun(4) here are neither), the
+// netmask, vhid 0.
+func InAliasreq(name string, p netip.Prefix) ([sizeofInAliasreq]byte, error) {
+	var b [sizeofInAliasreq]byte
+	if !p.IsValid() || !p.Addr().Is4() {
+		return b, fmt.Errorf("in_aliasreq: %s is not an IPv4 prefix", p)
+	}
+	if err := putName(b[:], name); err != nil {
+		return b, err
+	}
+	putSockaddrIn(b[16:], p.Addr())
+	putSockaddrIn(b[48:], mask(p))
+	return b, nil
+}
+
+// In6Aliasreq is struct in6_aliasreq for SIOCAIFADDR_IN6: name, the
+// address, no destination, the prefix mask, no flags, infinite valid and
+// preferred lifetimes, vhid 0.
+func In6Aliasreq(name string, p netip.Prefix) ([sizeofIn6Aliasreq]byte, error) {
+	var b [sizeofIn6Aliasreq]byte
+	a := p.Addr()
+	if !p.IsValid() || !a.Is6() || a.Is4In6() {
+		return b, fmt.Errorf("in6_aliasreq: %s is not an IPv6 prefix", p)
+	}
+	if err := putName(b[:], name); err != nil {
+		return b, err
+	}
+	putSockaddrIn6(b[16:], a)
+	putSockaddrIn6(b[72:], mask(p))
+	binary.NativeEndian.PutUint32(b[120:], nd6InfiniteLifetim)
+	binary.NativeEndian.PutUint32(b[124:], nd6InfiniteLifetim)
+	return b, nil
+}
+
+// Ifreq is struct ifreq with name set and the union zero.
+func Ifreq(name string) ([sizeofIfreq]byte, error) {
+	var b [sizeofIfreq]byte
+	return b, putName(b[:], name)
+}
+
+// ifreqInt puts a 32-bit value (ifr_mtu) in the union.
+func ifreqInt(name string, v int32) ([sizeofIfreq]byte, error) {
+	b, err := Ifreq(name)
+	binary.NativeEndian.PutUint32(b[16:], uint32(v))
+	return b, err
+}
+
+// flags reads ifr_flags (low 16 bits) and ifr_flagshigh (high 16 bits).
+func flags(b *[sizeofIfreq]byte) uint32 {
+	return uint32(binary.NativeEndian.Uint16(b[16:])) | uint32(binary.NativeEndian.Uint16(b[18:]))<<16
+}
+
+func setFlags(b *[sizeofIfreq]byte, f uint32) {
+	binary.NativeEndian.PutUint16(b[16:], uint16(f))
+	binary.NativeEndian.PutUint16(b[18:], uint16(f>>16))
+}
+
+// checkMTU applies if_wg's and tun(4)'s limits before the kernel does, for
+// a clearer error.
+func checkMTU(mtu int) error {
+	if mtu < 576 || mtu > 65535 {
+		return fmt.Errorf("MTU %d: out of range 576..65535", mtu)
+	}
+	return nil
+}
