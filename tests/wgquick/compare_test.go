@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // Keys: the protocol.md §14 test keys and two more from `wg genkey`.
@@ -202,9 +204,9 @@ func TestFailureRollback(t *testing.T) {
 func TestSaveThenUp(t *testing.T) {
 	debian := prereq(t)
 	sc := scenario{name: "save", resolvconf: true, conf: full("DNS = 10.200.0.1\nMTU = 1380\nTable = auto\n" + hooks)}
+	savedINI := map[string]string{} // by implementation
 	for _, im := range impls(t, debian) {
 		t.Run(im.name, func(t *testing.T) {
-			t.Parallel()
 			r := execute(t, im, sc, "snap:pre", "up1=up", "snap:up1", "save=save", "down1=down", "up2=up", "snap:up2", "down2=down", "snap:down")
 			for _, step := range []string{"up1", "save", "down1", "up2", "down2"} {
 				if r.rc[step] != 0 {
@@ -225,6 +227,59 @@ func TestSaveThenUp(t *testing.T) {
 			}
 			if string(saved) == r.orig {
 				t.Errorf("save did not rewrite %s", r.conf)
+			}
+			if testing.Verbose() {
+				t.Logf("saved %s:\n%s", r.conf, saved)
+			}
+			if !im.toml {
+				savedINI[im.name] = string(saved)
+			}
+		})
+	}
+	// Both write wg-quick.md §9's layout: the same bytes.
+	if ours, ok := savedINI["ours-ini"]; ok && savedINI["debian"] != "" {
+		if d := cmp.Diff(strings.Split(savedINI["debian"], "\n"), strings.Split(ours, "\n")); d != "" {
+			t.Errorf("saved INI files differ (-debian +ours):\n%s", d)
+		}
+	}
+}
+
+// TestMixedUpDown: an interface brought up by one wg-quick is taken down by
+// the other (wg-quick.md §13: the resulting state, rule priorities, table
+// numbers and nft table names must be the same so that this cleans up).
+func TestMixedUpDown(t *testing.T) {
+	debian := prereq(t)
+	list := impls(t, debian)
+	if len(list) < 2 {
+		t.Skip("our wg-quick is not built yet")
+	}
+	ours := list[1] // INI: Debian's wg-quick cannot read TOML
+	sc := scenario{name: "mixed", resolvconf: true, conf: full("DNS = 10.200.0.1, example.test\n" + hooks)}
+	for _, tc := range []struct {
+		name     string
+		up, down impl
+	}{
+		{"ours-up-debian-down", ours, list[0]},
+		{"debian-up-ours-down", list[0], ours},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			down := tc.down
+			r := executeMixed(t, tc.up, &down, sc, "snap:pre", "up=up", "snap:up", "down@=down", "snap:down")
+			if r.rc["up"] != 0 {
+				t.Fatalf("%s: up failed (status %d):\n%s", tc.up.name, r.rc["up"], r.logs["up"])
+			}
+			if r.rc["down"] != 0 {
+				t.Errorf("%s: down failed (status %d):\n%s", tc.down.name, r.rc["down"], r.logs["down"])
+			}
+			if !strings.Contains(r.snaps["up"]["nft.json"], "wg-quick-wgq0") || !strings.Contains(r.snaps["up"]["resolvconf.txt"], "nameserver 10.200.0.1") {
+				t.Errorf("up did not install the firewall table and DNS:\n%s\n%s", r.snaps["up"]["nft.json"], r.snaps["up"]["resolvconf.txt"])
+			}
+			if d := diffSnap(r.snaps["pre"].without(notRestored...), r.snaps["down"].without(notRestored...)); d != "" {
+				t.Errorf("state after %s's down differs from before %s's up (-before +after):\n%s\ndown log:\n%s", tc.down.name, tc.up.name, d, r.logs["down"])
+			}
+			if got, want := r.snaps["down"]["marks.txt"], "pre-up wgq0\npost-up wgq0\npost-up 2\npre-down wgq0\npost-down wgq0\n"; got != want {
+				t.Errorf("hook markers = %q, want %q", got, want)
 			}
 		})
 	}

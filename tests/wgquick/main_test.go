@@ -172,6 +172,8 @@ esac
 //	snap:NAME          snapshot into $out/NAME
 //	NAME=VERB          run "$WGQ_CMD VERB $WGQ_CONF" (output and status
 //	                   into $out/NAME.log and $out/NAME.rc)
+//	NAME@=VERB         the same with the alternate implementation
+//	                   ($WGQ_ALT_CMD, $WGQ_ALT_CONF, $WGQ_ALT_PATH)
 const driver = `set -u
 out=$1; shift
 mount -t tmpfs -o mode=0755 wgq-run /run || exit 90
@@ -188,6 +190,11 @@ ip addr add 2001:db8::1/64 dev uplink0 nodad
 ip route add default via 192.0.2.254
 ip -6 route add default via 2001:db8::fe
 eval "$WGQ_SETUP" || exit 93
+# IPv6 local routes appear asynchronously: wait for the topology to settle.
+for i in $(seq 100); do
+	ip -6 route show table local | grep -q '^local 2001:db8::1 ' && break
+	sleep 0.05
+done
 
 snap() {
 	local d=$out/$1 s n i
@@ -203,11 +210,20 @@ snap() {
 		[ $n = 0 ] && break
 		sleep 0.05
 	done
-	ip -j addr > "$d/addr.json"
-	ip -j -4 route show table all > "$d/route4.json"
-	ip -j -6 route show table all > "$d/route6.json"
-	ip -j -4 rule > "$d/rule4.json"
-	ip -j -6 rule > "$d/rule6.json"
+	# Read until two reads agree, so asynchronous kernel updates (routes
+	# following an address or a link state) are not caught half way.
+	for i in $(seq 40); do
+		ip -j addr > "$d/addr.json"
+		ip -j -4 route show table all > "$d/route4.json"
+		ip -j -6 route show table all > "$d/route6.json"
+		ip -j -4 rule > "$d/rule4.json"
+		ip -j -6 rule > "$d/rule6.json"
+		cat "$d"/addr.json "$d"/route?.json "$d"/rule?.json > "$d.now"
+		if [ -e "$d.prev" ] && cmp -s "$d.prev" "$d.now"; then break; fi
+		mv "$d.now" "$d.prev"
+		sleep 0.05
+	done
+	rm -f "$d.prev" "$d.now"
 	nft -j list ruleset > "$d/nft.json"
 	/usr/bin/wg show all dump > "$d/wg.txt" 2>&1
 	sysctl -n net.ipv4.conf.all.src_valid_mark > "$d/sysctl.txt"
@@ -219,6 +235,12 @@ snap() {
 for step; do
 	case $step in
 	snap:*) snap "${step#snap:}" ;;
+	*@=*)
+		name=${step%%@=*}
+		env PATH="$WGQ_ALT_PATH" WG_QUICK_USERSPACE_IMPLEMENTATION="$WGQ_USERSPACE" WG_ENDPOINT_RESOLUTION_RETRIES=1 \
+			"$WGQ_ALT_CMD" "${step#*@=}" "$WGQ_ALT_CONF" > "$out/$name.log" 2>&1 < /dev/null
+		echo $? > "$out/$name.rc"
+		;;
 	*=*)
 		name=${step%%=*}
 		env PATH="$WGQ_PATH" WG_QUICK_USERSPACE_IMPLEMENTATION="$WGQ_USERSPACE" WG_ENDPOINT_RESOLUTION_RETRIES=1 \
@@ -245,6 +267,13 @@ type scenario struct {
 
 // execute runs the driver for one implementation and scenario.
 func execute(t *testing.T, im impl, sc scenario, steps ...string) *run {
+	t.Helper()
+	return executeMixed(t, im, nil, sc, steps...)
+}
+
+// executeMixed is execute where steps written NAME@=VERB run the alternate
+// implementation alt (with the INI file) instead of im.
+func executeMixed(t *testing.T, im impl, alt *impl, sc scenario, steps ...string) *run {
 	t.Helper()
 	dir := t.TempDir()
 	etc := filepath.Join(dir, "etc")
@@ -283,17 +312,24 @@ func execute(t *testing.T, im impl, sc scenario, steps ...string) *run {
 	}
 
 	orig, _ := os.ReadFile(conf)
-	path := fake + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	basePath := fake + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	if sc.noNft {
 		// Everything wg-quick needs, without nft: /usr/bin holds ip, bash
 		// and coreutils on Debian; sysctl is linked in.
 		if err := os.Symlink("/usr/sbin/sysctl", filepath.Join(fake, "sysctl")); err != nil {
 			t.Fatal(err)
 		}
-		path = fake + ":/usr/bin"
+		basePath = fake + ":/usr/bin"
 	}
-	if im.ours {
-		path = binDir + ":" + path
+	pathFor := func(im impl) string {
+		if im.ours {
+			return binDir + ":" + basePath
+		}
+		return basePath
+	}
+	altEnv := []string{"WGQ_ALT_CMD=", "WGQ_ALT_CONF=", "WGQ_ALT_PATH="}
+	if alt != nil {
+		altEnv = []string{"WGQ_ALT_CMD=" + alt.quick, "WGQ_ALT_CONF=" + filepath.Join(dir, iface+".conf"), "WGQ_ALT_PATH=" + pathFor(*alt)}
 	}
 
 	ns := fmt.Sprintf("wgq-%d-%d", os.Getpid(), seq.Add(1))
@@ -308,7 +344,8 @@ func execute(t *testing.T, im impl, sc scenario, steps ...string) *run {
 	cmd := exec.CommandContext(ctx, "ip", args...)
 	cmd.Env = append(os.Environ(),
 		"WGQ_ETC="+etc, "WGQ_SETUP="+sc.setup, "WGQ_CMD="+im.quick, "WGQ_CONF="+conf,
-		"WGQ_PATH="+path, "WGQ_USERSPACE="+wgshim)
+		"WGQ_PATH="+pathFor(im), "WGQ_USERSPACE="+wgshim)
+	cmd.Env = append(cmd.Env, altEnv...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	cmd.WaitDelay = 5 * time.Second
@@ -323,6 +360,7 @@ func execute(t *testing.T, im impl, sc scenario, steps ...string) *run {
 			continue
 		}
 		name, _, _ := strings.Cut(s, "=")
+		name = strings.TrimSuffix(name, "@")
 		b, err := os.ReadFile(filepath.Join(out, name+".rc"))
 		if err != nil {
 			t.Fatalf("%s: step %s did not run: %v\n%s", im.name, name, err, buf.String())
