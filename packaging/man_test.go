@@ -55,6 +55,9 @@ func checkTroff(page, src string) []string {
 		if !strings.HasPrefix(line, ".") {
 			continue
 		}
+		if strings.Count(strings.ReplaceAll(line, `\"`, ""), `"`)%2 != 0 {
+			at("unbalanced quotes in a macro line")
+		}
 		fields := strings.Fields(line[1:])
 		if len(fields) == 0 {
 			continue
@@ -214,6 +217,7 @@ func TestCheckTroffCatches(t *testing.T) {
 		{"missing section", strings.Replace(good, ".SH FILES\n", "", 1), true},
 		{"bad name line", strings.Replace(good, "wg \\- x", "wg - x", 1), true},
 		{"wrong title", strings.Replace(good, ".TH WG 8", ".TH WGX 8", 1), true},
+		{"stray quote", good + ".RB [ \" up \" ]\"\n", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
