@@ -120,6 +120,10 @@ func (d *Device) Name() (string, error) { return d.name, nil }
 // background child (WG_TUN_FD).
 func (d *Device) File() *os.File { return d.file }
 
+// DestroysOnClose reports whether Close destroys the interface: Create
+// made it, or CreateFromFile was told so.
+func (d *Device) DestroysOnClose() bool { return d.created }
+
 // Events reports up/down and MTU changes; it is closed by Close.
 func (d *Device) Events() <-chan tun.Event { return d.events }
 
