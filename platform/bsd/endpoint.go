@@ -94,6 +94,6 @@ func ParseEndpoint(b []byte, af6 uint8, order binary.ByteOrder) (netip.AddrPort,
 		}
 		return netip.AddrPortFrom(ip, binary.BigEndian.Uint16(b[2:])), nil
 	default:
-		return netip.AddrPort{}, fmt.Errorf("endpoint: %d-byte sockaddr with family %d", len(b), fam)
+		return netip.AddrPort{}, fmt.Errorf("endpoint: address family %d in a %d-byte sockaddr", fam, len(b))
 	}
 }

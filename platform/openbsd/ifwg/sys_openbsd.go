@@ -8,28 +8,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wgshim/wgshim/platform/bsd"
 	"github.com/wgshim/wgshim/platform/openbsd/wgio"
 )
-
-// ifreq is struct ifreq (net/if.h) with the ifr_ifru union used as
-// ifr_data: a pointer at offset 16, 32 bytes in all on LP64.
-type ifreq struct {
-	Name [ifNameSize]byte
-	Data *byte
-	_    [16 - unsafe.Sizeof(uintptr(0))]byte
-}
-
-// ifgroupreq is struct ifgroupreq (net/if.h) with the union as
-// ifgr_groups: 40 bytes on LP64.
-type ifgroupreq struct {
-	Name   [ifNameSize]byte
-	Len    uint32
-	Groups *byte
-	_      [16 - unsafe.Sizeof(uintptr(0))]byte
-}
-
-// sizeofIfgReq is sizeof(struct ifg_req): a union of two char[IFNAMSIZ].
-const sizeofIfgReq = ifNameSize
 
 // NewDriver returns the wg(4) driver for the running kernel: the
 // wg_peer_io layout is chosen from kern.osrelease. On a release without
@@ -84,9 +65,11 @@ func (s *sysOpenBSD) wgIoctl(req uintptr, io *wgio.DataIO) error {
 	return err
 }
 
-func ifreqFor(name string) ifreq {
-	var ifr ifreq
-	copy(ifr.Name[:], name)
+// ifreqFor is a struct ifreq (platform/bsd.IfreqData) for name; names
+// too long for IFNAMSIZ are cut, and the kernel then answers ENXIO.
+func ifreqFor(name string) bsd.IfreqData {
+	var ifr bsd.IfreqData
+	copy(ifr.Name[:len(ifr.Name)-1], name)
 	return ifr
 }
 
@@ -125,46 +108,11 @@ func (s *sysOpenBSD) description(name string) (string, error) {
 	return unix.ByteSliceToString(buf), nil
 }
 
-// groupAttempts bounds the SIOCGIFGMEMB retries while the group grows.
-const groupAttempts = 8
-
-// groupMembers lists an interface group with the two-call protocol of
-// SIOCGIFGMEMB (if_getgroupmembers): ifgr_len = 0 asks for the size,
-// EINVAL means the group grew past the buffer, ENOENT that the group
-// does not exist (no interface of that kind was ever created).
+// groupMembers lists an interface group (SIOCGIFGMEMB with its
+// two-call protocol, platform/bsd.GroupMembers); a group that does not
+// exist yet (no wg interface was ever created) has no members.
 func (s *sysOpenBSD) groupMembers(name string) ([]string, error) {
-	for range groupAttempts {
-		var req ifgroupreq
-		copy(req.Name[:], name)
-		if err := s.ioctl(unix.SIOCGIFGMEMB, unsafe.Pointer(&req)); err != nil {
-			if err == unix.ENOENT {
-				return nil, nil
-			}
-			return nil, fmt.Errorf("SIOCGIFGMEMB %s: %w", name, err)
-		}
-		if req.Len == 0 {
-			return nil, nil
-		}
-		buf := make([]byte, req.Len+2*sizeofIfgReq) // room to grow
-		req.Len = uint32(len(buf))
-		req.Groups = &buf[0]
-		err := s.ioctl(unix.SIOCGIFGMEMB, unsafe.Pointer(&req))
-		runtime.KeepAlive(buf)
-		if err == unix.EINVAL {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("SIOCGIFGMEMB %s: %w", name, err)
-		}
-		var names []string
-		for off := 0; off+sizeofIfgReq <= len(buf); off += sizeofIfgReq {
-			if n := unix.ByteSliceToString(buf[off : off+sizeofIfgReq]); n != "" {
-				names = append(names, n)
-			}
-		}
-		return names, nil
-	}
-	return nil, fmt.Errorf("SIOCGIFGMEMB %s: group kept growing", name)
+	return bsd.GroupMembers(s.ioctl, name)
 }
 
 func (s *sysOpenBSD) close() error { return unix.Close(s.fd) }

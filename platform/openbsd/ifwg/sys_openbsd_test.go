@@ -5,6 +5,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wgshim/wgshim/platform/bsd"
 )
 
 // TestStructLayout pins struct ifreq and struct ifgroupreq (spec §7)
@@ -22,21 +24,22 @@ func TestStructLayout(t *testing.T) {
 		}
 	}
 	ioctlSize := func(req uintptr) uintptr { return req >> 16 & 0x1fff }
-	check("sizeof(ifreq)", unsafe.Sizeof(ifreq{}), 32)
-	check("sizeof(ifreq) in SIOCIFCREATE", ioctlSize(unix.SIOCIFCREATE), unsafe.Sizeof(ifreq{}))
-	check("sizeof(ifreq) in SIOCIFDESTROY", ioctlSize(unix.SIOCIFDESTROY), unsafe.Sizeof(ifreq{}))
-	check("sizeof(ifreq) in SIOCSIFDESCR", ioctlSize(unix.SIOCSIFDESCR), unsafe.Sizeof(ifreq{}))
-	check("sizeof(ifreq) in SIOCGIFDESCR", ioctlSize(unix.SIOCGIFDESCR), unsafe.Sizeof(ifreq{}))
-	check("offsetof(ifr_data)", unsafe.Offsetof(ifreq{}.Data), 16)
-	check("sizeof(ifgroupreq)", unsafe.Sizeof(ifgroupreq{}), 40)
-	check("sizeof(ifgroupreq) in SIOCGIFGMEMB", ioctlSize(unix.SIOCGIFGMEMB), unsafe.Sizeof(ifgroupreq{}))
-	check("offsetof(ifgr_len)", unsafe.Offsetof(ifgroupreq{}.Len), 16)
-	check("offsetof(ifgr_groups)", unsafe.Offsetof(ifgroupreq{}.Groups), 24)
+	check("sizeof(ifreq)", unsafe.Sizeof(bsd.IfreqData{}), 32)
+	check("sizeof(ifreq) in SIOCIFCREATE", ioctlSize(unix.SIOCIFCREATE), unsafe.Sizeof(bsd.IfreqData{}))
+	check("sizeof(ifreq) in SIOCIFDESTROY", ioctlSize(unix.SIOCIFDESTROY), unsafe.Sizeof(bsd.IfreqData{}))
+	check("sizeof(ifreq) in SIOCSIFDESCR", ioctlSize(unix.SIOCSIFDESCR), unsafe.Sizeof(bsd.IfreqData{}))
+	check("sizeof(ifreq) in SIOCGIFDESCR", ioctlSize(unix.SIOCGIFDESCR), unsafe.Sizeof(bsd.IfreqData{}))
+	check("offsetof(ifr_data)", unsafe.Offsetof(bsd.IfreqData{}.Data), 16)
+	check("sizeof(ifgroupreq)", unsafe.Sizeof(bsd.Ifgroupreq{}), 40)
+	check("sizeof(ifgroupreq) in SIOCGIFGMEMB", ioctlSize(unix.SIOCGIFGMEMB), unsafe.Sizeof(bsd.Ifgroupreq{}))
+	check("offsetof(ifgr_len)", unsafe.Offsetof(bsd.Ifgroupreq{}.Len), 16)
+	check("offsetof(ifgr_groups)", unsafe.Offsetof(bsd.Ifgroupreq{}.Groups), 24)
 	// Spec §7 values.
 	check("SIOCIFCREATE", unix.SIOCIFCREATE, 0x8020697a)
 	check("SIOCIFDESTROY", unix.SIOCIFDESTROY, 0x80206979)
 	check("SIOCSIFDESCR", unix.SIOCSIFDESCR, 0x80206980)
 	check("SIOCGIFGMEMB", unix.SIOCGIFGMEMB, 0xc028698a)
+	check("bsd.SIOCGIFGMEMB", bsd.SIOCGIFGMEMB, unix.SIOCGIFGMEMB)
 }
 
 // TestNewDriverHere runs on a real OpenBSD machine: the layout must come

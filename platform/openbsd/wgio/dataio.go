@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"unsafe"
+
+	"github.com/wgshim/wgshim/platform/bsd"
 )
 
 // DataIO mirrors struct wg_data_io (sys/net/if_wg.h):
@@ -22,20 +24,11 @@ type DataIO struct {
 	Interface *byte
 }
 
-// ioctl request encoding (sys/sys/ioccom.h): _IOWR(g, n, t) =
-// IOC_INOUT | (sizeof(t) & IOCPARM_MASK) << 16 | g << 8 | n.
-const (
-	iocOut      = 0x40000000
-	iocIn       = 0x80000000
-	iocInOut    = iocIn | iocOut
-	iocParmMask = 0x1fff
-)
-
 // SIOCSWG and SIOCGWG are _IOWR('i', 210/211, struct wg_data_io):
 // 0xc02069d2 / 0xc02069d3 on LP64.
-const (
-	SIOCSWG = iocInOut | (unsafe.Sizeof(DataIO{})&iocParmMask)<<16 | 'i'<<8 | 210
-	SIOCGWG = iocInOut | (unsafe.Sizeof(DataIO{})&iocParmMask)<<16 | 'i'<<8 | 211
+var (
+	SIOCSWG = bsd.IOWR('i', 210, unsafe.Sizeof(DataIO{}))
+	SIOCGWG = bsd.IOWR('i', 211, unsafe.Sizeof(DataIO{}))
 )
 
 // IoctlFunc issues SIOCSWG or SIOCGWG with io as the argument and

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/wgshim/wgshim/platform/bsd"
 )
 
 // Layout selects the struct wg_peer_io ABI of the running kernel.
@@ -50,7 +52,7 @@ const (
 	SizeofPeerIO74    = 208 // struct wg_peer_io, OpenBSD >= 7.4
 	SizeofAipIO       = 24  // struct wg_aip_io
 	IfDescrSize       = 64  // IFDESCRSIZE: p_description and interface descriptions
-	ifNameSize        = 16  // IFNAMSIZ
+	ifNameSize        = bsd.IfNameSize
 )
 
 // Offsets in struct wg_interface_io.
@@ -108,8 +110,8 @@ const (
 
 // OpenBSD address families.
 const (
-	afInet  = 2
-	afInet6 = 24
+	afInet  = bsd.AFInet
+	afInet6 = bsd.AFInet6OpenBSD
 )
 
 // RtableMax is RT_TABLEID_MAX (sys/socket.h): the highest routing table.
