@@ -67,6 +67,10 @@ func TestAllowedIPsSource(t *testing.T) {
 			hub.set(t, wgtypes.Config{PrivateKey: &hubPriv, ListenPort: &hubPort, Peers: hubPeers})
 			run(t, "ip", "-n", nsH, "addr", "add", hubInner.String()+"/24", "dev", hub.iface)
 			run(t, "ip", "-n", nsH, "link", "set", hub.iface, "up")
+			waitListening(t, nsH, hubPort)
+			for _, s := range spokes {
+				waitListening(t, s.ns, s.port)
+			}
 
 			b, c := spokes[0], spokes[1]
 			ping(t, b.ns, hubInner)

@@ -289,7 +289,25 @@ func newPair(t testing.TB, implA, implB string, outer6 bool) *pair {
 		run(t, "ip", "-n", n.ns, "addr", "add", n.inner6.String()+"/64", "dev", n.iface, "nodad")
 		run(t, "ip", "-n", n.ns, "link", "set", n.iface, "up")
 	}
+	for _, n := range []*node{a, b} {
+		waitListening(t, n.ns, n.port)
+	}
 	return p
+}
+
+// waitListening waits until a UDP socket is bound to port in ns. The
+// daemons bind when they see the link go up, asynchronously; a handshake
+// initiation sent before the other end is bound is lost and only retried
+// after REKEY_TIMEOUT (5 s), longer than a ping waits.
+func waitListening(t testing.TB, ns string, port int) {
+	t.Helper()
+	filter := fmt.Sprintf("sport = :%d", port)
+	if !waitFor(5*time.Second, func() bool {
+		out, err := nsRunErr(ns, "ss", "-Hunl", filter)
+		return err == nil && strings.TrimSpace(out) != ""
+	}) {
+		t.Fatalf("nothing listens on udp port %d in %s after 5s", port, ns)
+	}
 }
 
 // configure gives n its key and port and other as its only peer.

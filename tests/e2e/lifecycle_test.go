@@ -246,6 +246,7 @@ func TestWgQuick(t *testing.T) {
 	run(t, "ip", "-n", nsP, "addr", "add", "10.0.0.2/24", "dev", p.iface)
 	run(t, "ip", "-n", nsP, "addr", "add", "fd00::2/64", "dev", p.iface, "nodad")
 	run(t, "ip", "-n", nsP, "link", "set", p.iface, "up")
+	waitListening(t, nsP, 51821)
 
 	ifQ := nm.iface("q")
 	conf := filepath.Join(t.TempDir(), ifQ+".conf")
