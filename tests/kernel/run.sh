@@ -15,7 +15,8 @@
 #
 # Environment: KERNEL_VM (path of the kernel-vm tool), KERNEL_VM_MEM (MB,
 # default 1024), KERNEL_VM_TIMEOUT (s, default 600), plus kernel-vm's own
-# KERNEL_VM_* variables.
+# KERNEL_VM_* variables; WGSHIM_INTEROP_MIB (bulk transfer size of
+# tests/kernel/interop, default 4) is passed into the VM.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
@@ -83,7 +84,11 @@ echo "in-vm: tests took $(awk -v a="$start" -v b="$(up)" 'BEGIN { printf "%.1f",
 if ((${#failed[@]})); then echo "in-vm: FAILED: ${failed[*]}"; exit 1; fi
 echo "in-vm: PASS"
 EOF2
-printf 'BINS=%q\nRUN=%q\nVERBOSE=%q\n' "${bins[*]}" "$run" "$verbose" | cat - "$dir/in-vm.sh" >"$dir/in-vm.sh.new"
+{
+	printf 'BINS=%q\nRUN=%q\nVERBOSE=%q\n' "${bins[*]}" "$run" "$verbose"
+	# Bulk transfer size of tests/kernel/interop (MiB), if asked for.
+	[[ -z ${WGSHIM_INTEROP_MIB:-} ]] || printf 'export WGSHIM_INTEROP_MIB=%q\n' "$WGSHIM_INTEROP_MIB"
+} | cat - "$dir/in-vm.sh" >"$dir/in-vm.sh.new"
 mv "$dir/in-vm.sh.new" "$dir/in-vm.sh"
 
 t1=$(now)

@@ -4,13 +4,14 @@
 // WGSHIM_BIN (our daemon, cmd/wgshim) and WGSHIM_WG (Debian's wg(8)); outside
 // it they skip. Inside the VM every missing prerequisite fails the test.
 //
-// Each test builds a fresh topology, so every tunnel starts without a
-// session and the side that is given the peer's endpoint is the one that
-// sends the first handshake initiation:
+// Each test builds a fresh topology (<id> is the test process's pid and a
+// sequence number), so every tunnel starts without a session and the side
+// that is given the peer's endpoint is the one that sends the first
+// handshake initiation:
 //
-//	netns ik<n>                                     netns iu<n>
+//	netns ik<id>                                    netns iu<id>
 //	+-----------------------------------+         +-----------------------------------+
-//	| wgk<n>: kernel driver             |         | wgu<n>: wgshim -f (TUN + UAPI)    |
+//	| wgk<id>: kernel driver            |         | wgu<id>: wgshim -f (TUN + UAPI)   |
 //	|   created and addressed with rtnl,|         |   configured over the UAPI socket |
 //	|   configured with wgnl            | tunnel  |   (core/uapi Client)              |
 //	|   10.77.0.1/24  fd77::1/64        |<=======>|   10.77.0.2/24  fd77::2/64        |

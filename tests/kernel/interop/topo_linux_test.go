@@ -162,10 +162,10 @@ type topo struct {
 func newTopo(t *testing.T) *topo {
 	t.Helper()
 	e := kernelVM(t)
-	n := seq.Add(1)
-	tp := &topo{t: t, env: e,
-		nsK: fmt.Sprintf("ik%d", n), nsU: fmt.Sprintf("iu%d", n),
-		kIf: fmt.Sprintf("wgk%d", n), uIf: fmt.Sprintf("wgu%d", n)}
+	// Names carry the pid as well: a crashed run leaves its namespaces and
+	// socket behind, and the next one must not trip over them.
+	id := fmt.Sprintf("%d-%d", os.Getpid(), seq.Add(1))
+	tp := &topo{t: t, env: e, nsK: "ik" + id, nsU: "iu" + id, kIf: "wgk" + id, uIf: "wgu" + id}
 	start := time.Now()
 
 	for _, ns := range []string{tp.nsK, tp.nsU} {
@@ -273,24 +273,31 @@ func (tp *topo) startDaemon() {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start wgshim: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	done := make(chan struct{})
+	var waitErr error // set before done is closed
+	go func() { waitErr = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("wgshim log:\n%s", tp.daemonOut)
 		}
 	})
 	t.Cleanup(func() {
+		select {
+		case <-done:
+			t.Errorf("wgshim exited before the end of the test: %v", waitErr)
+			return
+		default:
+		}
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("wgshim did not exit cleanly on SIGTERM: %v", err)
+		case <-done:
+			if waitErr != nil {
+				t.Errorf("wgshim did not exit cleanly on SIGTERM: %v", waitErr)
 			}
 		case <-time.After(10 * time.Second):
 			cmd.Process.Kill()
+			<-done
 			t.Errorf("wgshim still running 10 s after SIGTERM; killed")
-			<-exited
 		}
 	})
 	deadline := time.Now().Add(20 * time.Second)
@@ -301,12 +308,12 @@ func (tp *topo) startDaemon() {
 			return
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("wgshim exited before its UAPI socket appeared: %v\n%s", err, tp.daemonOut)
+		case <-done:
+			t.Fatalf("wgshim exited before its UAPI socket appeared: %v", waitErr)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no UAPI socket for %s after 20 s: %v\n%s", tp.uIf, err, tp.daemonOut)
+			t.Fatalf("no UAPI socket for %s after 20 s: %v", tp.uIf, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
