@@ -237,3 +237,19 @@ func FuzzParseEndpoint(f *testing.F) {
 		}
 	})
 }
+
+func TestLocalHeader(t *testing.T) {
+	local := netip.MustParseAddr("10.8.0.2")
+	h := LocalHeader(netip.MustParsePrefix("0.0.0.0/1"), local)
+	want := Header{Flags: rtfUp | rtfStatic, Dst: netip.MustParseAddr("0.0.0.0"), Gateway: local, Mask: netip.MustParseAddr("128.0.0.0")}
+	if h != want {
+		t.Errorf("LocalHeader /1 = %+v, want %+v", h, want)
+	}
+	if h.Flags&rtfGateway != 0 {
+		t.Error("RTF_GATEWAY set on an -iface route")
+	}
+	h6 := LocalHeader(netip.MustParsePrefix("fd00::7/128"), netip.MustParseAddr("fd00::1"))
+	if h6.Flags != rtfUp|rtfStatic|rtfHost || h6.Mask.IsValid() {
+		t.Errorf("host route header %+v", h6)
+	}
+}
