@@ -27,6 +27,12 @@ func TestPing(t *testing.T) {
 				ping(t, p.a.ns, p.b.inner6)
 				ping(t, p.b.ns, p.a.inner4)
 				ping(t, p.b.ns, p.a.inner6)
+				// Full-MTU inner packets (1420 bytes, the daemons' default
+				// MTU) with DF set: ICMP payload 1420-28 over IPv4 and
+				// 1420-48 over IPv6. They fit the 1500-byte veth even with
+				// an IPv6 outer header (1420+32+8+40 = 1500).
+				ping(t, p.a.ns, p.b.inner4, "-M", "do", "-s", "1392")
+				ping(t, p.b.ns, p.a.inner6, "-M", "do", "-s", "1372")
 				if got, want := p.a.dumpEndpoint(t, p.b.pub), p.b.endpoint(outer.v6).String(); got != want {
 					t.Errorf("a: wg show dump endpoint of b = %s, want %s", got, want)
 				}
@@ -37,14 +43,14 @@ func TestPing(t *testing.T) {
 				if pa.LastHandshakeTime.IsZero() || pb.LastHandshakeTime.IsZero() {
 					t.Errorf("no handshake recorded: a %v, b %v", pa.LastHandshakeTime, pb.LastHandshakeTime)
 				}
-				// 12 echo requests and 12 replies crossed the tunnel each
-				// way: at least 12*(84+32) bytes of transport data.
+				// 18 echo requests and 18 replies crossed the tunnel each
+				// way: at least 18*(84+32) bytes of transport data.
 				for _, pr := range []struct {
 					name string
 					n    uint64
 				}{{"a rx", pa.ReceiveBytes}, {"a tx", pa.TransmitBytes}, {"b rx", pb.ReceiveBytes}, {"b tx", pb.TransmitBytes}} {
-					if pr.n < 12*(84+32) {
-						t.Errorf("%s = %d bytes, want at least %d", pr.name, pr.n, 12*(84+32))
+					if pr.n < 18*(84+32) {
+						t.Errorf("%s = %d bytes, want at least %d", pr.name, pr.n, 18*(84+32))
 					}
 				}
 			})
@@ -118,30 +124,44 @@ func TestBulkTCP(t *testing.T) {
 // TestRoaming moves the client's (b's) outer address to another IP on its
 // veth: traffic continues both ways and the server (a, wgshim) shows the
 // new endpoint in wg show dump.
+//
+// The client's daemon has been sending from the old address (a sticky
+// source); once it is gone the send must fall back to a source the kernel
+// picks. Over IPv4 and IPv6 outer transport.
 func TestRoaming(t *testing.T) {
 	requireEnv(t)
 	for _, v := range variants {
-		t.Run(v.name, func(t *testing.T) {
-			p := newPair(t, v.a, v.b, false)
-			ping(t, p.b.ns, p.a.inner4)
-			if got, want := p.a.dumpEndpoint(t, p.b.pub), "192.168.241.2:51821"; got != want {
-				t.Fatalf("before: endpoint of b = %s, want %s", got, want)
-			}
-			// Keep the subnet route when the old (primary) address goes.
-			nsRun(t, p.b.ns, "sysctl", "-q", "-w", "net.ipv4.conf.all.promote_secondaries=1")
-			nsRun(t, p.b.ns, "sysctl", "-q", "-w", "net.ipv4.conf."+p.b.veth+".promote_secondaries=1")
-			run(t, "ip", "-n", p.b.ns, "addr", "add", "192.168.241.3/24", "dev", p.b.veth)
-			run(t, "ip", "-n", p.b.ns, "addr", "del", "192.168.241.2/24", "dev", p.b.veth)
-			ping(t, p.b.ns, p.a.inner4)
-			ping(t, p.b.ns, p.a.inner6)
-			if got, want := p.a.dumpEndpoint(t, p.b.pub), "192.168.241.3:51821"; got != want {
-				t.Errorf("after: endpoint of b = %s, want %s", got, want)
-			}
-			if got := p.a.peer(t, p.b.pub).Endpoint.String(); got != "192.168.241.3:51821" {
-				t.Errorf("after: uapi endpoint of b = %s, want 192.168.241.3:51821", got)
-			}
-			ping(t, p.a.ns, p.b.inner4)
-		})
+		for _, outer := range []struct {
+			name           string
+			v6             bool
+			old, new, want string
+		}{
+			{"outer4", false, "192.168.241.2/24", "192.168.241.3/24", "192.168.241.3:51821"},
+			{"outer6", true, "fdaa::2/64", "fdaa::3/64", "[fdaa::3]:51821"},
+		} {
+			t.Run(v.name+"/"+outer.name, func(t *testing.T) {
+				p := newPair(t, v.a, v.b, outer.v6)
+				ping(t, p.b.ns, p.a.inner4)
+				if got, want := p.a.dumpEndpoint(t, p.b.pub), p.b.endpoint(outer.v6).String(); got != want {
+					t.Fatalf("before: endpoint of b = %s, want %s", got, want)
+				}
+				// Keep the IPv4 subnet route when the old (primary)
+				// address goes.
+				nsRun(t, p.b.ns, "sysctl", "-q", "-w", "net.ipv4.conf.all.promote_secondaries=1")
+				nsRun(t, p.b.ns, "sysctl", "-q", "-w", "net.ipv4.conf."+p.b.veth+".promote_secondaries=1")
+				run(t, "ip", "-n", p.b.ns, "addr", "add", outer.new, "dev", p.b.veth, "nodad")
+				run(t, "ip", "-n", p.b.ns, "addr", "del", outer.old, "dev", p.b.veth)
+				ping(t, p.b.ns, p.a.inner4)
+				ping(t, p.b.ns, p.a.inner6)
+				if got := p.a.dumpEndpoint(t, p.b.pub); got != outer.want {
+					t.Errorf("after: wg show dump endpoint of b = %s, want %s", got, outer.want)
+				}
+				if got := p.a.peer(t, p.b.pub).Endpoint.String(); got != outer.want {
+					t.Errorf("after: uapi endpoint of b = %s, want %s", got, outer.want)
+				}
+				ping(t, p.a.ns, p.b.inner4)
+			})
+		}
 	}
 }
 
