@@ -223,3 +223,18 @@ func listIfaces(s system) ([]Iface, error) {
 	}
 	return ifaces, nil
 }
+
+// Interfaces lists the wg(4) interfaces with their descriptions, what
+// wg-quick(8) scans to map configuration names to wgN.
+func (d *Driver) Interfaces() ([]Iface, error) {
+	s, err := d.sys()
+	if err != nil {
+		return nil, fmt.Errorf("list: %w", err)
+	}
+	defer s.close()
+	ifaces, err := listIfaces(s)
+	if err != nil {
+		return nil, fmt.Errorf("list: %w", err)
+	}
+	return ifaces, nil
+}

@@ -3,6 +3,8 @@ package ifwg
 import (
 	"errors"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -232,5 +234,30 @@ func TestDriverUnsupported(t *testing.T) {
 	}
 	if _, err := d.List(); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("List: %v", err)
+	}
+}
+
+func TestDriverInterfaces(t *testing.T) {
+	k := newFakeKernel(wgio.Layout74)
+	d := newTestDriver(k)
+	if got, err := d.Interfaces(); err != nil || len(got) != 0 {
+		t.Fatalf("no interfaces: %v, %v", got, err)
+	}
+	if _, err := d.Create("wg0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Create("office"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Iface{{Name: "wg0"}, {Name: "wg1", Description: "wg-quick: office"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("Interfaces = %+v, want %+v", got, want)
+	}
+	if _, err := NewDriver().Interfaces(); runtime.GOOS != "openbsd" && !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("Interfaces off OpenBSD: %v", err)
 	}
 }
