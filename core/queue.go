@@ -3,6 +3,8 @@ package core
 import (
 	"sync"
 
+	"golang.org/x/crypto/chacha20poly1305"
+
 	"github.com/wgshim/wgshim/core/conn"
 )
 
@@ -114,6 +116,7 @@ type outBatch struct {
 	bufs     []*packetBuffer
 	counters []uint64
 	msgs     [][]byte // the encrypted messages, for the bind
+	nonce    [chacha20poly1305.NonceSize]byte
 }
 
 var outBatchPool = sync.Pool{New: func() any {
@@ -150,6 +153,7 @@ type inBatch struct {
 	counters []uint64
 	eps      []conn.Endpoint
 	ok       []bool // decrypted and authenticated
+	nonce    [chacha20poly1305.NonceSize]byte
 }
 
 var inBatchPool = sync.Pool{New: func() any {

@@ -102,6 +102,10 @@ func (d *Device) receive(recv conn.ReceiveFunc) {
 		for _, b := range batches {
 			d.busy.Add(1)
 			b.peer.rxq.push(b)
+			if d.queue.decryption == nil {
+				d.decrypt(b)
+				continue
+			}
 			select {
 			case d.queue.decryption <- b:
 			case <-d.done:
@@ -115,19 +119,22 @@ func (d *Device) receive(recv conn.ReceiveFunc) {
 
 func (d *Device) decryptionWorker() {
 	defer d.workers.Done()
-	var nonce [chacha20poly1305.NonceSize]byte
 	for {
-		var b *inBatch
 		select {
-		case b = <-d.queue.decryption:
+		case b := <-d.queue.decryption:
+			d.decrypt(b)
 		case <-d.done:
 			return
 		}
-		for i, pb := range b.bufs {
-			_, b.ok[i] = open(pb.data[:pb.n], b.keypair, &nonce)
-		}
-		b.peer.rxq.complete(b)
 	}
+}
+
+// decrypt opens a batch and hands it to its peer's in-order receive.
+func (d *Device) decrypt(b *inBatch) {
+	for i, pb := range b.bufs {
+		_, b.ok[i] = open(pb.data[:pb.n], b.keypair, &b.nonce)
+	}
+	b.peer.rxq.complete(b)
 }
 
 // open authenticates and decrypts the transport message msg in place and

@@ -142,6 +142,10 @@ func (p *Peer) sendStaged() {
 		d.busy.Add(1)
 		p.txq.push(b)
 		p.stagedMu.Unlock()
+		if d.queue.encryption == nil {
+			d.encrypt(b)
+			continue
+		}
 		select {
 		case d.queue.encryption <- b:
 		case <-d.done:
@@ -170,20 +174,23 @@ func paddedLength(n, mtu int) int {
 
 func (d *Device) encryptionWorker() {
 	defer d.workers.Done()
-	var nonce [chacha20poly1305.NonceSize]byte
 	for {
-		var b *outBatch
 		select {
-		case b = <-d.queue.encryption:
+		case b := <-d.queue.encryption:
+			d.encrypt(b)
 		case <-d.done:
 			return
 		}
-		mtu := int(d.mtu.Load())
-		for i, pb := range b.bufs {
-			b.msgs = append(b.msgs, seal(pb.data[:], pb.n, b.keypair, b.counters[i], mtu, &nonce))
-		}
-		b.peer.txq.complete(b)
 	}
+}
+
+// encrypt seals a batch and hands it to its peer's in-order transmit.
+func (d *Device) encrypt(b *outBatch) {
+	mtu := int(d.mtu.Load())
+	for i, pb := range b.bufs {
+		b.msgs = append(b.msgs, seal(pb.data[:], pb.n, b.keypair, b.counters[i], mtu, &b.nonce))
+	}
+	b.peer.txq.complete(b)
 }
 
 // seal turns the inner packet buf[transportHeaderSize:][:n] into a
