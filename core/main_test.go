@@ -13,6 +13,7 @@ func TestMain(m *testing.M) {
 		name    string
 		workers int
 	}{{"inline crypto", -1}, {"two crypto workers", 2}} {
+		fmt.Printf("core: tests with %s\n", mode.name)
 		autoWorkers = func() int { return mode.workers }
 		if code := m.Run(); code != 0 {
 			fmt.Fprintf(os.Stderr, "FAIL with %s\n", mode.name)
