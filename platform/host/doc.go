@@ -8,7 +8,9 @@
 //	Linux    kernel (platform/linux/kernel), userspace
 //	FreeBSD  if_wg (platform/freebsd/ifwg), userspace
 //	OpenBSD  userspace only until platform/openbsd exists
-//	others   userspace only (macOS; Windows' named pipe is not wired yet)
+//	Windows  the named-pipe driver (platform/windows), listed where the
+//	         kernel's would be; the unix-socket driver is unsupported there
+//	others   userspace only (macOS)
 //
 // Open and List find interfaces as wg(8) does (spec uapi.md §6): a
 // userspace socket that answers shadows a kernel interface of the same

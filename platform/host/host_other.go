@@ -1,9 +1,8 @@
-//go:build !linux && !freebsd && !openbsd
+//go:build !linux && !freebsd && !openbsd && !windows
 
 package host
 
 import "github.com/wgshim/wgshim/platform"
 
-// kernelDrivers: no kernel WireGuard here (macOS), or not wired yet
-// (Windows' driver lives in platform/windows).
+// kernelDrivers: no kernel WireGuard here (macOS).
 func kernelDrivers() []platform.Driver { return nil }
