@@ -343,3 +343,14 @@ func TunnelConfigEndpoints(cfg wgtypes.Config) []netip.Addr {
 	}
 	return out
 }
+
+// LogPath is the log file of tunnel name's service: wgshim\NAME.log under
+// programData (%ProgramData%; "" means C:\ProgramData). The service
+// rewrites it at each start; wg-quick shows its end when a tunnel does
+// not come up.
+func LogPath(programData, name string) string {
+	if programData == "" {
+		programData = `C:\ProgramData`
+	}
+	return strings.TrimRight(programData, `\`) + `\wgshim\` + name + ".log"
+}

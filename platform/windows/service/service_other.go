@@ -15,6 +15,9 @@ func Install(s Spec) error { return errNotWindows }
 // Uninstall returns errors.ErrUnsupported outside Windows.
 func Uninstall(iface string) error { return errNotWindows }
 
+// Installed returns errors.ErrUnsupported outside Windows.
+func Installed(iface string) (bool, error) { return false, errNotWindows }
+
 // IsService reports false outside Windows.
 func IsService() (bool, error) { return false, nil }
 

@@ -110,6 +110,28 @@ func Uninstall(iface string) error {
 	return nil
 }
 
+// Installed reports whether the service of tunnel iface exists.
+func Installed(iface string) (bool, error) {
+	name, err := Name(iface)
+	if err != nil {
+		return false, err
+	}
+	m, err := mgr.Connect()
+	if err != nil {
+		return false, fmt.Errorf("service query: %s: connect to the service manager: %w", name, mapErr(err))
+	}
+	defer m.Disconnect()
+	s, err := m.OpenService(name)
+	if err != nil {
+		if errors.Is(err, windows.ERROR_SERVICE_DOES_NOT_EXIST) {
+			return false, nil
+		}
+		return false, fmt.Errorf("service query: %s: %w", name, mapErr(err))
+	}
+	s.Close()
+	return true, nil
+}
+
 // IsService reports whether the process was started by the service manager.
 func IsService() (bool, error) { return svc.IsWindowsService() }
 
