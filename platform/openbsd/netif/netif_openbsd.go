@@ -181,6 +181,22 @@ func SetDescription(name, descr string) error {
 	return nil
 }
 
+// Description returns the interface description (SIOCGIFDESCR).
+func Description(name string) (string, error) {
+	buf := make([]byte, DescrSize)
+	var r bsd.IfreqData
+	if err := bsd.PutName(&r.Name, name); err != nil {
+		return "", err
+	}
+	r.Data = &buf[0]
+	err := ioctl(unix.AF_INET, unix.SIOCGIFDESCR, unsafe.Pointer(&r))
+	runtime.KeepAlive(buf)
+	if err != nil {
+		return "", opErr("SIOCGIFDESCR", name, err)
+	}
+	return unix.ByteSliceToString(buf), nil
+}
+
 // Destroy destroys a cloned interface (SIOCIFDESTROY); the error wraps
 // os.ErrNotExist if it is already gone.
 func Destroy(name string) error {

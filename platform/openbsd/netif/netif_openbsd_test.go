@@ -109,6 +109,9 @@ func TestLiveTun(t *testing.T) {
 	if err := SetDescription(name, "wg-quick: test"); err != nil {
 		t.Error(err)
 	}
+	if d, err := Description(name); err != nil || d != "wg-quick: test" {
+		t.Errorf("Description = %q, %v", d, err)
+	}
 	if err := Destroy(name); err != nil {
 		t.Fatal(err)
 	}

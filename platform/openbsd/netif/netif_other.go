@@ -38,5 +38,8 @@ func SetRdomain(name string, id int) error { return errNotOpenBSD }
 // SetDescription fails with errors.ErrUnsupported outside OpenBSD.
 func SetDescription(name, descr string) error { return errNotOpenBSD }
 
+// Description fails with errors.ErrUnsupported outside OpenBSD.
+func Description(name string) (string, error) { return "", errNotOpenBSD }
+
 // Destroy fails with errors.ErrUnsupported outside OpenBSD.
 func Destroy(name string) error { return errNotOpenBSD }

@@ -20,6 +20,13 @@
 // (upstream always backgrounds one, which then does nothing); %I is the
 // configuration name in every hook, as upstream does.
 //
+// Upstream has no userspace fallback on OpenBSD. Ours runs one when
+// WG_QUICK_USERSPACE_IMPLEMENTATION names a program (wgshim,
+// wireguard-go), or with the default daemon when the kernel has no
+// wg(4): the daemon gets the lowest unused tunN (OpenBSD cannot rename
+// interfaces), which is tagged "wg-quick: NAME" like a wgN and found again
+// the same way; down removes its socket, so the daemon exits.
+//
 // Steps carry the route(8)/ifconfig(8) command upstream prints for them
 // ("[#] ..."), and an undo step, so a runner can unwind a failed `up`.
 // Importers: wg-quick's OpenBSD glue and tests; nothing in core/.

@@ -15,16 +15,19 @@ import (
 	"syscall"
 
 	"github.com/wgshim/wgshim/core/wgtypes"
+	"github.com/wgshim/wgshim/platform"
 	"github.com/wgshim/wgshim/platform/bsd"
 	"github.com/wgshim/wgshim/platform/openbsd/ifwg"
 	"github.com/wgshim/wgshim/platform/openbsd/netif"
+	"github.com/wgshim/wgshim/platform/openbsd/tundev"
+	"github.com/wgshim/wgshim/platform/uapi"
 	"github.com/wgshim/wgshim/wg-quick/config"
 )
 
 // Host is the live OpenBSD system: it gathers Facts and performs steps
-// with wg(4) ioctls (ifwg), interface ioctls (netif), the routing socket
-// (platform/bsd), route(8) for resolvd's name servers and bash(1) for
-// hooks.
+// with wg(4) ioctls (ifwg) or a userspace daemon (platform/uapi),
+// interface ioctls (netif), the routing socket (platform/bsd), route(8)
+// for resolvd's name servers and bash(1) for hooks.
 type Host struct {
 	Stdout, Stderr io.Writer
 	drv            *ifwg.Driver
@@ -46,10 +49,18 @@ func (h *Host) Close() error { return h.rt.Close() }
 
 // GatherUp collects the Facts PlanUp needs for c (wc: endpoints resolved).
 func (h *Host) GatherUp(c *config.Config, wc *wgtypes.Config) (*Facts, error) {
-	f := &Facts{}
+	f := &Facts{Userspace: os.Getenv(uapi.ProgramEnv)}
 	var err error
-	if f.Existing, err = h.drv.Interfaces(); err != nil {
-		return nil, fmt.Errorf("gather: %w", err)
+	if f.Existing, err = h.interfaces(); err != nil {
+		if !errors.Is(err, errors.ErrUnsupported) {
+			return nil, fmt.Errorf("gather: %w", err)
+		}
+		if f.Userspace == "" {
+			f.Userspace, f.Missing = uapi.DefaultProgram, err.Error()
+		}
+	}
+	if f.Userspace != "" {
+		f.FreeTun = freeTun()
 	}
 	for _, p := range wc.Peers {
 		if p.Endpoint == nil {
@@ -66,6 +77,51 @@ func (h *Host) GatherUp(c *config.Config, wc *wgtypes.Config) (*Facts, error) {
 		f.Unwind, f.Resolvd = running("unwind"), running("resolvd")
 	}
 	return f, nil
+}
+
+// interfaces lists the userspace daemons' tunN and the wg(4)
+// interfaces, with descriptions. Without wg(4) the userspace ones are
+// returned with an error wrapping errors.ErrUnsupported.
+func (h *Host) interfaces() ([]ifwg.Iface, error) {
+	var out []ifwg.Iface
+	if names, err := (&uapi.Driver{}).List(); err == nil {
+		for _, n := range names {
+			if _, _, err := tundev.ParseName(n); err != nil || n == "tun" {
+				continue
+			}
+			d, err := netif.Description(n)
+			if err != nil {
+				continue // a stale socket
+			}
+			out = append(out, ifwg.Iface{Name: n, Description: d})
+		}
+	}
+	k, err := h.drv.Interfaces()
+	return append(out, k...), err
+}
+
+// freeTun is the lowest tunN with a device node and no interface, for a
+// userspace daemon to create; "" if there is none.
+func freeTun() string {
+	for n := range 256 {
+		name := tundev.UnitName(n)
+		if _, err := os.Stat(tundev.DevPath(n)); err != nil {
+			return ""
+		}
+		if _, err := net.InterfaceByName(name); err != nil {
+			return name
+		}
+	}
+	return ""
+}
+
+// link opens the WireGuard interface iface: a userspace daemon's socket
+// for tunN, wg(4) otherwise.
+func (h *Host) link(iface string) (platform.Link, error) {
+	if IsUserspace(iface) {
+		return (&uapi.Driver{Stdout: h.Stdout, Stderr: h.Stderr}).Open(iface)
+	}
+	return h.drv.Open(iface)
 }
 
 // routeMTU is the MTU of the interface the route to dst goes out of
@@ -89,7 +145,7 @@ func running(name string) bool { return exec.Command("pgrep", "-qx", name).Run()
 func (h *Host) GatherDown(c *config.Config) (*Facts, error) {
 	f := &Facts{}
 	var err error
-	if f.Existing, err = h.drv.Interfaces(); err != nil {
+	if f.Existing, err = h.interfaces(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
 		return nil, fmt.Errorf("gather: %w", err)
 	}
 	_, err = os.Stat(BackupFile(c.Name))
@@ -109,12 +165,15 @@ func (h *Host) Do(ctx context.Context, s Step) (*Step, error) {
 	iface := h.iface(s)
 	switch s.Kind {
 	case CreateIface:
+		if s.Text != "" {
+			return h.createUserspace(s)
+		}
 		l, err := h.drv.CreateConfig(s.Name)
 		if err != nil {
 			return nil, err
 		}
 		real := l.Name()
-		l.(*ifwg.Link).Close()
+		l.Close()
 		if real != s.Iface {
 			// Another process took the planned unit meanwhile.
 			h.real[s.Iface] = real
@@ -122,11 +181,14 @@ func (h *Host) Do(ctx context.Context, s Step) (*Step, error) {
 		}
 		return s.Undo, nil
 	case DestroyIface:
+		if IsUserspace(iface) {
+			return nil, destroyUserspace(iface)
+		}
 		return nil, netif.Destroy(iface)
 	case Hook:
 		return nil, h.hook(ctx, s.Text)
 	case SetConfig:
-		l, err := h.drv.Open(iface)
+		l, err := h.link(iface)
 		if err != nil {
 			return nil, err
 		}
@@ -168,6 +230,40 @@ func (h *Host) Do(ctx context.Context, s Step) (*Step, error) {
 		return nil, startMonitor(iface, *s.State)
 	}
 	return nil, fmt.Errorf("unexpected step %v", s.Kind)
+}
+
+// createUserspace starts the userspace implementation for the planned
+// tunN, waits for its socket and tags the interface with the
+// configuration's description.
+func (h *Host) createUserspace(s Step) (*Step, error) {
+	d := &uapi.Driver{Program: s.Text, Stdout: h.Stdout, Stderr: h.Stderr}
+	l, err := d.Create(s.Iface)
+	if err != nil {
+		return nil, err
+	}
+	if err := netif.SetDescription(s.Iface, ifwg.Description(s.Name)); err != nil {
+		if derr := destroyUserspace(s.Iface); derr != nil {
+			return nil, fmt.Errorf("%w (and stopping %s again failed: %v)", err, s.Text, derr)
+		}
+		return nil, err
+	}
+	l.Close()
+	return s.Undo, nil
+}
+
+// destroyUserspace removes the daemon's socket, which makes it exit, and
+// destroys the tun interface in case the implementation leaves it.
+func destroyUserspace(iface string) error {
+	var errs []error
+	if l, err := (&uapi.Driver{}).Open(iface); err == nil {
+		if err := l.Destroy(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := netif.Destroy(iface); err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // hook runs text with bash -c, as upstream's eval in a subshell.
@@ -271,7 +367,7 @@ func MonitorMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "route monitor %s: %v\n", iface, err)
 		return 1
 	}
-	sys := &monitorSys{iface: iface, rt: rt, drv: ifwg.NewDriver()}
+	sys := &monitorSys{iface: iface, rt: rt, h: &Host{drv: ifwg.NewDriver(), Stdout: io.Discard, Stderr: io.Discard}}
 	bsd.RunMonitor(ctx, sys, st, events, nil)
 	return 0
 }
@@ -280,7 +376,7 @@ func MonitorMain(args []string) int {
 type monitorSys struct {
 	iface string
 	rt    *bsd.Conn
-	drv   *ifwg.Driver
+	h     *Host
 }
 
 func (m *monitorSys) IfaceExists() (bool, error) {
@@ -294,7 +390,7 @@ func (m *monitorSys) IfaceExists() (bool, error) {
 func (m *monitorSys) Gateways() (bsd.Gateways, error) { return m.rt.DefaultGateways() }
 
 func (m *monitorSys) Endpoints() ([]netip.Addr, error) {
-	l, err := m.drv.Open(m.iface)
+	l, err := m.h.link(m.iface)
 	if err != nil {
 		return nil, err
 	}

@@ -6,18 +6,30 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/wgshim/wgshim/core/wgtypes"
 	"github.com/wgshim/wgshim/platform/bsd"
 	"github.com/wgshim/wgshim/platform/openbsd/ifwg"
+	"github.com/wgshim/wgshim/platform/openbsd/tundev"
 	"github.com/wgshim/wgshim/wg-quick/config"
 )
 
 // Facts are what a plan depends on besides the configuration.
 type Facts struct {
-	// Existing are the wg(4) interfaces (`wg show interfaces`) with their
+	// Existing are the WireGuard interfaces (`wg show interfaces`: the
+	// wg(4) ones and the tunN of userspace daemons) with their
 	// descriptions.
 	Existing []ifwg.Iface
+
+	// Userspace is the userspace implementation to run instead of wg(4)
+	// (WG_QUICK_USERSPACE_IMPLEMENTATION, or the default daemon when the
+	// kernel has no wg(4)); empty for wg(4). Missing says why wg(4) is
+	// not used when the user did not ask for userspace. FreeTun is the
+	// lowest tunN that does not exist, for the daemon to create.
+	Userspace string
+	Missing   string
+	FreeTun   string
 
 	// up
 	// EndpointMTUs are the MTUs of the interfaces routing to each
@@ -71,23 +83,34 @@ func PlanUp(c *config.Config, wc *wgtypes.Config, f *Facts) ([]Step, error) {
 	if err := Check(c); err != nil {
 		return nil, err
 	}
-	if real, ok := ifwg.FindByDescription(f.Existing, name); ok {
+	if real, ok := FindIface(f.Existing, name); ok {
 		return nil, fmt.Errorf("`%s' already exists as `%s': %w", name, real, os.ErrExist)
 	}
-	taken := make([]string, 0, len(f.Existing))
-	for _, i := range f.Existing {
-		taken = append(taken, i.Name)
-	}
-	iface, err := ifwg.PickUnit(taken)
-	if err != nil {
-		return nil, err
-	}
-
 	var plan []Step
 	for _, w := range Warnings(c) {
 		plan = append(plan, Step{Kind: Note, Display: w})
 	}
-	plan = append(plan, stepCreate(iface, name))
+	var iface string
+	if f.Userspace != "" {
+		if f.FreeTun == "" {
+			return nil, errors.New("no free tun device for the userspace implementation (see /dev/tun*, MAKEDEV)")
+		}
+		iface = f.FreeTun
+		if f.Missing != "" {
+			plan = append(plan, Step{Kind: Note, Display: fmt.Sprintf("[!] Missing WireGuard kernel support (%s). Falling back to slow userspace implementation.", f.Missing)})
+		}
+		plan = append(plan, stepCreateUserspace(iface, name, f.Userspace))
+	} else {
+		taken := make([]string, 0, len(f.Existing))
+		for _, i := range f.Existing {
+			taken = append(taken, i.Name)
+		}
+		var err error
+		if iface, err = ifwg.PickUnit(taken); err != nil {
+			return nil, err
+		}
+		plan = append(plan, stepCreate(iface, name))
+	}
 	for _, h := range c.Interface.PreUp {
 		plan = append(plan, stepHook(h.V, iface, name, h.Pos))
 	}
@@ -228,7 +251,7 @@ func planRoutes(c *config.Config, wc *wgtypes.Config, f *Facts, iface string) ([
 // route monitor when it sees the interface go, as upstream's does.
 func PlanDown(c *config.Config, f *Facts) ([]Step, error) {
 	name := c.Name
-	iface, ok := ifwg.FindByDescription(f.Existing, name)
+	iface, ok := FindIface(f.Existing, name)
 	if !ok {
 		return nil, fmt.Errorf("`%s' is not a WireGuard interface: %w", name, os.ErrNotExist)
 	}
@@ -248,3 +271,20 @@ func PlanDown(c *config.Config, f *Facts) ([]Step, error) {
 	}
 	return plan, nil
 }
+
+// FindIface is the interface of configuration name: the wgN, or the tunN
+// of a userspace daemon, whose description is "wg-quick: NAME".
+func FindIface(ifaces []ifwg.Iface, name string) (string, bool) {
+	if real, ok := ifwg.FindByDescription(ifaces, name); ok {
+		return real, true
+	}
+	for _, i := range ifaces {
+		if _, _, err := tundev.ParseName(i.Name); err == nil && i.Name != "tun" && i.Description == ifwg.Description(name) {
+			return i.Name, true
+		}
+	}
+	return "", false
+}
+
+// IsUserspace reports whether iface is a userspace daemon's tunN.
+func IsUserspace(iface string) bool { return strings.HasPrefix(iface, "tun") }

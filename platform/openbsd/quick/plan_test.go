@@ -92,6 +92,8 @@ func TestPlanUpGolden(t *testing.T) {
 		{"full-tunnel-no-resolver", "vpn", full, Facts{Gateways: gw}},
 		{"table-number", "t", strings.Replace(full, "[Interface]", "[Interface]\nTable = 7\nMTU = 1380\nFwMark = 3", 1), Facts{Gateways: gw, Resolvd: true}},
 		{"table-off", "t", strings.Replace(full, "[Interface]", "[Interface]\nTable = off", 1), Facts{Gateways: gw}},
+		{"userspace", "home", basic, Facts{Existing: others, Userspace: "wireguard-go", FreeTun: "tun2"}},
+		{"userspace-no-kernel", "vpn", full, Facts{Userspace: "wgshim", Missing: "platform/openbsd: OpenBSD 6.7: wg(4) first shipped in OpenBSD 6.8", FreeTun: "tun0", Gateways: gw}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, wc := parse(t, tt.conf, tt.src)
@@ -112,6 +114,7 @@ func TestPlanDownGolden(t *testing.T) {
 	}{
 		{"with-dns", Facts{Existing: []ifwg.Iface{{Name: "wg0"}, {Name: "wg3", Description: "wg-quick: vpn"}}, DNSBackup: true}},
 		{"without-dns", Facts{Existing: []ifwg.Iface{{Name: "wg2", Description: "wg-quick: vpn"}}}},
+		{"userspace", Facts{Existing: []ifwg.Iface{{Name: "wg0"}, {Name: "tun1", Description: "wg-quick: vpn"}}, DNSBackup: true}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := parse(t, "vpn", down)
@@ -154,6 +157,8 @@ func TestPlanUpErrors(t *testing.T) {
 		{"fwmark too big", strings.Replace(basic, "[Interface]", "[Interface]\nFwMark = 256", 1), Facts{}, "FwMark = 256", nil},
 		{"table too big", strings.Replace(basic, "[Interface]", "[Interface]\nTable = 300", 1), Facts{}, "Table = 300: OpenBSD routing tables are 0-255", nil},
 		{"named table", strings.Replace(basic, "[Interface]", "[Interface]\nTable = main", 1), Facts{}, "not names", nil},
+		{"userspace without a tun", basic, Facts{Userspace: "wgshim"}, "no free tun device", nil},
+		{"userspace already up", basic, Facts{Userspace: "wgshim", FreeTun: "tun1", Existing: []ifwg.Iface{{Name: "tun0", Description: "wg-quick: home"}}}, "`home' already exists as `tun0'", os.ErrExist},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, wc := parse(t, "home", tt.src)
@@ -265,5 +270,24 @@ func TestWarnings(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestFindIface(t *testing.T) {
+	ifaces := []ifwg.Iface{
+		{Name: "tun", Description: "wg-quick: a"},
+		{Name: "em0", Description: "wg-quick: b"},
+		{Name: "tun4", Description: "wg-quick: c"},
+		{Name: "wg9", Description: "wg-quick: c"},
+		{Name: "wg2", Description: "wg-quick: d"},
+	}
+	for _, tt := range []struct{ name, want string }{{"a", ""}, {"b", ""}, {"c", "wg9"}, {"d", "wg2"}, {"e", ""}} {
+		got, ok := FindIface(ifaces, tt.name)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("FindIface(%s) = %q, %v; want %q", tt.name, got, ok, tt.want)
+		}
+	}
+	if got, _ := FindIface(ifaces[2:3], "c"); got != "tun4" {
+		t.Errorf("userspace tun4 not found: %q", got)
 	}
 }

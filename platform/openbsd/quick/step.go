@@ -141,7 +141,19 @@ func stepRoute(r bsd.Route, local netip.Addr) Step {
 }
 
 func stepDestroy(iface string) Step {
+	if IsUserspace(iface) {
+		return Step{Kind: DestroyIface, Iface: iface,
+			Display: fmt.Sprintf("rm -f /var/run/wireguard/%s.sock && ifconfig %s destroy", iface, iface)}
+	}
 	return Step{Kind: DestroyIface, Iface: iface, Display: "ifconfig " + iface + " destroy"}
+}
+
+// stepCreateUserspace starts prog for tunN and tags the interface, so
+// that down and `wg show` find it like a wg(4) one.
+func stepCreateUserspace(iface, name, prog string) Step {
+	d := stepDestroy(iface)
+	return Step{Kind: CreateIface, Iface: iface, Name: name, Text: prog, Undo: &d,
+		Display: fmt.Sprintf("%s %s && ifconfig %s description %q", prog, iface, iface, ifwg.Description(name))}
 }
 
 func stepCreate(iface, name string) Step {
