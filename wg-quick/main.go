@@ -25,7 +25,11 @@ type Env struct {
 	// Resolver resolves endpoint host names; nil is the system resolver.
 	Resolver config.Resolver
 	// GOOS picks the configuration search path; empty is runtime.GOOS.
+	// "windows" runs wg-quick's Windows flow (windows.go).
 	GOOS string
+	// Windows is the system the Windows flow works on; nil is the live
+	// one (NewWindowsHost).
+	Windows WindowsHost
 }
 
 // OSEnv is the process's real environment.
@@ -121,6 +125,9 @@ func Main(args []string, env Env) int {
 	default:
 		usage(env.Stderr, prog)
 		return 1
+	}
+	if env.GOOS == "windows" {
+		return mainWindows(env, prog, cmd, arg, dryRun, die)
 	}
 	if env.Geteuid != nil && env.Geteuid() != 0 && !dryRun {
 		return die(fmt.Errorf("%s must be run as root; try: sudo %s %s %s", prog, prog, cmd, arg))
