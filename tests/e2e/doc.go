@@ -22,11 +22,13 @@
 //
 //	spoke B 10.0.0.2 ---- 192.168.1.0/24 ---- hub H 10.0.0.1 ---- 192.168.2.0/24 ---- spoke C 10.0.0.3
 //
-// The tests need root (network namespaces, TUN) and the commands ip, ping and
-// wg (wg-quick and unshare for the wg-quick test). Without root they skip,
-// unless CI=true: then a missing prerequisite fails the test. TestMain
-// builds wgshim, wireguard-go and the xfer helper (internal/xfer) into a
-// temporary directory.
+// The tests need root (network namespaces, TUN) and the commands ip, ss,
+// ping, sysctl and wg (wg-quick and unshare for the wg-quick test). Without
+// root or a command they skip, saying why, unless CI=true: then a missing
+// prerequisite fails the test. TestMain builds wgshim, wireguard-go and the
+// xfer helper (internal/xfer) into a temporary directory.
+//
+// Run them with: go test ./tests/e2e (about two minutes on two cores).
 //
 // This package has no non-test code; nothing imports it.
 package e2e

@@ -75,7 +75,8 @@ func build(dir string) error {
 
 // requireEnv skips the test when it cannot run here (not root, CI unset) and
 // fails it when it should run but cannot (CI=true, or the build failed).
-// tools are commands that must be in PATH besides ip, ping and wg.
+// tools are commands that must be in PATH besides ip, ss, ping, sysctl
+// and wg.
 func requireEnv(t *testing.T, tools ...string) {
 	t.Helper()
 	ci := os.Getenv("CI") == "true"
@@ -85,7 +86,7 @@ func requireEnv(t *testing.T, tools ...string) {
 		}
 		t.Fatal("CI=true but not root: network namespaces and TUN devices need root")
 	}
-	for _, tool := range append([]string{"ip", "ping", "wg"}, tools...) {
+	for _, tool := range append([]string{"ip", "ss", "ping", "sysctl", "wg"}, tools...) {
 		if _, err := exec.LookPath(tool); err != nil {
 			if !ci {
 				t.Skipf("prerequisite %s is missing: %v", tool, err)
