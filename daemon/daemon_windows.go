@@ -107,7 +107,11 @@ func runService(env Env, name, arg string) error {
 		})
 	}
 	var w io.Writer = io.Discard
-	path := windows.LogPath(env.Getenv("ProgramData"), name)
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	path := windows.LogPath(filepath.Dir(exe), name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
 		if f, err := os.Create(path); err == nil {
 			defer f.Close()

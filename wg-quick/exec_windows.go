@@ -1,7 +1,6 @@
 package wgquick
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	syswin "golang.org/x/sys/windows"
@@ -130,18 +128,10 @@ func (h *winHost) await(ctx context.Context, name string) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	log := windows.LogPath(os.Getenv("ProgramData"), name)
+	log := windows.LogPath(h.exeDir, name)
 	msg := fmt.Sprintf("tunnel %s did not come up within %v; its service's log is %s", name, windowsUpTimeout, log)
 	if b, err := os.ReadFile(log); err == nil {
 		msg += ", ending:\n" + lastLines(b, 10)
 	}
 	return errors.New(msg)
-}
-
-func lastLines(b []byte, n int) string {
-	lines := strings.Split(strings.TrimRight(string(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -416,3 +416,12 @@ func ResolveWindows(ctx context.Context, c *config.Config, r config.Resolver, at
 		}
 	}
 }
+
+// lastLines returns the last n lines of a log file's contents.
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -544,3 +544,20 @@ func TestSaveWindows(t *testing.T) {
 		t.Errorf("saved peers: %+v", back.Peers)
 	}
 }
+
+func TestLastLines(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a\r\nb\r\nc\r\n", "b\nc"},
+		{"one\n", "one"},
+		{"", ""},
+		{"1\n2\n3\n4", "3\n4"},
+	}
+	for _, tt := range tests {
+		if got := lastLines([]byte(tt.in), 2); got != tt.want {
+			t.Errorf("lastLines(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := windows.LogPath(`C:\Program Files\wgshim`, "wg0"); got != `C:\Program Files\wgshim\Data\Logs\wg0.log` {
+		t.Errorf("LogPath = %q", got)
+	}
+}

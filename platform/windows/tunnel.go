@@ -344,13 +344,17 @@ func TunnelConfigEndpoints(cfg wgtypes.Config) []netip.Addr {
 	return out
 }
 
-// LogPath is the log file of tunnel name's service: wgshim\NAME.log under
-// programData (%ProgramData%; "" means C:\ProgramData). The service
-// rewrites it at each start; wg-quick shows its end when a tunnel does
-// not come up.
-func LogPath(programData, name string) string {
-	if programData == "" {
-		programData = `C:\ProgramData`
+// LogPath is the log file of tunnel name's service: Data\Logs\NAME.log
+// in exeDir, the directory of wgshim.exe. That directory is already
+// trusted to hold the program the service runs as LocalSystem, so a user
+// who cannot replace wgshim.exe cannot plant a link where the service
+// writes its log either (unlike under %ProgramData%, where users may
+// create files). The service rewrites the file at each start; wg-quick
+// shows its end when a tunnel does not come up.
+func LogPath(exeDir, name string) string {
+	sep := `\`
+	if strings.Contains(exeDir, "/") && !strings.Contains(exeDir, `\`) {
+		sep = "/" // a path of the system running the tests
 	}
-	return strings.TrimRight(programData, `\`) + `\wgshim\` + name + ".log"
+	return strings.TrimRight(exeDir, sep) + sep + "Data" + sep + "Logs" + sep + name + ".log"
 }
