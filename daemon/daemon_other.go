@@ -1,4 +1,4 @@
-//go:build !linux && !windows && !openbsd
+//go:build !linux && !windows && !openbsd && !freebsd
 
 package daemon
 
