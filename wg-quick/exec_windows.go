@@ -18,9 +18,9 @@ import (
 )
 
 // windowsUpTimeout bounds the wait for a new tunnel's pipe: the service
-// may retry its IP configuration for 15 s after boot, and resolves
-// endpoint names first.
-const windowsUpTimeout = 30 * time.Second
+// resolves endpoint names for up to 25 s and may retry its IP
+// configuration for 15 s; a service that fails ends the wait at once.
+const windowsUpTimeout = 60 * time.Second
 
 // winHost is the live WindowsHost: the service manager, the tunnels'
 // pipes, and wgshim.exe next to this program.
@@ -109,28 +109,24 @@ func (h *winHost) Do(ctx context.Context, op Op) (*Op, error) {
 	return nil, fmt.Errorf("%s: %w on Windows", op.Kind, errUnsupported)
 }
 
-// await waits until the tunnel's pipe answers. On timeout the error
-// carries the end of the service's log, which says why.
+// await waits until the tunnel's service runs and its pipe answers. On
+// failure the error carries the end of the service's log, which says why.
 func (h *winHost) await(ctx context.Context, name string) error {
-	deadline := time.Now().Add(windowsUpTimeout)
-	for {
-		l, err := h.drv.Open(name)
-		if err == nil {
-			l.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
+	err := awaitTunnel(ctx, windowsUpTimeout, 250*time.Millisecond,
+		func() (service.State, error) { return service.Query(name) },
+		func() bool {
+			l, err := h.drv.Open(name)
+			if err == nil {
+				l.Close()
+			}
+			return err == nil
+		})
+	if err == nil || ctx.Err() != nil {
+		return err
 	}
 	log := windows.LogPath(h.exeDir, name)
-	msg := fmt.Sprintf("tunnel %s did not come up within %v; its service's log is %s", name, windowsUpTimeout, log)
-	if b, err := os.ReadFile(log); err == nil {
+	msg := fmt.Sprintf("%v; its log is %s", err, log)
+	if b, rerr := os.ReadFile(log); rerr == nil {
 		msg += ", ending:\n" + lastLines(b, 10)
 	}
 	return errors.New(msg)

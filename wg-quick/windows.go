@@ -425,3 +425,33 @@ func lastLines(b []byte, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// awaitTunnel waits, checking every pause for up to timeout, until the
+// tunnel's service reports Running (it brought the whole tunnel up) and
+// its pipe answers. A service found Stopped has failed: waiting for the
+// manager's restarts would only repeat the failure.
+func awaitTunnel(ctx context.Context, timeout, pause time.Duration, query func() (service.State, error), pipeUp func() bool) error {
+	deadline := time.Now().Add(timeout)
+	last := service.State(0)
+	for {
+		st, err := query()
+		if err != nil {
+			return err
+		}
+		last = st
+		switch {
+		case st == service.Running && pipeUp():
+			return nil
+		case st == service.Stopped:
+			return errors.New("the tunnel service stopped: the tunnel failed to come up")
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the tunnel did not come up within %v (service %s)", timeout, last)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/wgshim/wgshim/core/wgtypes"
 	"github.com/wgshim/wgshim/platform/windows"
 	"github.com/wgshim/wgshim/platform/windows/iphelper"
+	"github.com/wgshim/wgshim/platform/windows/service"
 	"github.com/wgshim/wgshim/wg-quick/config"
 )
 
@@ -559,5 +560,38 @@ func TestLastLines(t *testing.T) {
 	}
 	if got := windows.LogPath(`C:\Program Files\wgshim`, "wg0"); got != `C:\Program Files\wgshim\Data\Logs\wg0.log` {
 		t.Errorf("LogPath = %q", got)
+	}
+}
+
+func TestAwaitTunnel(t *testing.T) {
+	S := func(s ...service.State) []service.State { return s }
+	tests := []struct {
+		name    string
+		states  []service.State // the last one repeats
+		pipeAt  int             // the pipe answers from this query on
+		wantErr string
+	}{
+		{name: "comes up", states: S(service.Starting, service.Starting, service.Running)},
+		{name: "running before the pipe", states: S(service.Running), pipeAt: 3},
+		{name: "fails", states: S(service.Starting, service.Stopped), wantErr: "the tunnel service stopped"},
+		{name: "hangs", states: S(service.Starting), wantErr: "did not come up within 20ms (service starting)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := 0
+			query := func() (service.State, error) {
+				st := tt.states[min(n, len(tt.states)-1)]
+				n++
+				return st, nil
+			}
+			err := awaitTunnel(context.Background(), 20*time.Millisecond, time.Millisecond, query, func() bool { return n > tt.pipeAt })
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("awaitTunnel = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+	gone := func() (service.State, error) { return 0, fs.ErrNotExist }
+	if err := awaitTunnel(context.Background(), time.Second, time.Millisecond, gone, nil); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("service gone: %v", err)
 	}
 }

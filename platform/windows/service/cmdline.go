@@ -91,3 +91,28 @@ func QuoteArg(a string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// State is a tunnel service's state, as Query reports it.
+type State int
+
+const (
+	Stopped  State = iota + 1 // not running: never started, failed or stopped
+	Starting                  // start pending: the tunnel is coming up
+	Running                   // the tunnel is up (its RunFunc called ready)
+	Stopping                  // stop pending
+	Other                     // paused and the like
+)
+
+func (s State) String() string {
+	switch s {
+	case Stopped:
+		return "stopped"
+	case Starting:
+		return "starting"
+	case Running:
+		return "running"
+	case Stopping:
+		return "stopping"
+	}
+	return "other"
+}

@@ -18,6 +18,9 @@ func Uninstall(iface string) error { return errNotWindows }
 // Installed returns errors.ErrUnsupported outside Windows.
 func Installed(iface string) (bool, error) { return false, errNotWindows }
 
+// Query returns errors.ErrUnsupported outside Windows.
+func Query(iface string) (State, error) { return 0, errNotWindows }
+
 // IsService reports false outside Windows.
 func IsService() (bool, error) { return false, nil }
 

@@ -132,6 +132,44 @@ func Installed(iface string) (bool, error) {
 	return true, nil
 }
 
+// Query returns the state of tunnel iface's service; the error wraps
+// os.ErrNotExist if it is not installed.
+func Query(iface string) (State, error) {
+	name, err := Name(iface)
+	if err != nil {
+		return 0, err
+	}
+	m, err := mgr.Connect()
+	if err != nil {
+		return 0, fmt.Errorf("service query: %s: connect to the service manager: %w", name, mapErr(err))
+	}
+	defer m.Disconnect()
+	s, err := m.OpenService(name)
+	if err != nil {
+		return 0, fmt.Errorf("service query: %s: %w", name, mapErr(err))
+	}
+	defer s.Close()
+	st, err := s.Query()
+	if err != nil {
+		return 0, fmt.Errorf("service query: %s: %w", name, mapErr(err))
+	}
+	return fromSvc(st.State), nil
+}
+
+func fromSvc(s svc.State) State {
+	switch s {
+	case svc.Stopped:
+		return Stopped
+	case svc.StartPending:
+		return Starting
+	case svc.Running:
+		return Running
+	case svc.StopPending:
+		return Stopping
+	}
+	return Other
+}
+
 // IsService reports whether the process was started by the service manager.
 func IsService() (bool, error) { return svc.IsWindowsService() }
 

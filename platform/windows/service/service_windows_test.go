@@ -27,6 +27,21 @@ func TestToSvc(t *testing.T) {
 	}
 }
 
+func TestFromSvc(t *testing.T) {
+	tests := []struct {
+		in   svc.State
+		want State
+	}{
+		{svc.Stopped, Stopped}, {svc.StartPending, Starting}, {svc.Running, Running},
+		{svc.StopPending, Stopping}, {svc.Paused, Other},
+	}
+	for _, tt := range tests {
+		if got := fromSvc(tt.in); got != tt.want {
+			t.Errorf("fromSvc(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestU16Multi(t *testing.T) {
 	p := u16multi("Nsi", "TcpIp")
 	got := unsafe.Slice(p, 11)
