@@ -70,6 +70,10 @@ func Main(env Env) int {
 		return 0
 	}
 
+	if err := checkName(name); err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)
+		return 1
+	}
 	level := logLevel(env.Getenv(envLogLevel))
 	log := core.NewLogger(env.Stdout, level, fmt.Sprintf("(%s) ", name))
 
@@ -193,6 +197,20 @@ func daemonize(env Env, t tun.Device, l net.Listener, level int) error {
 		return err
 	}
 	return cmd.Process.Release()
+}
+
+// checkName rejects names no OS accepts for an interface, before anything
+// is created, so the error says what is wrong with the name.
+func checkName(name string) error {
+	switch {
+	case name == "" || name == "." || name == "..":
+		return fmt.Errorf("invalid interface name %q", name)
+	case len(name) > 15:
+		return fmt.Errorf("invalid interface name %q: longer than 15 bytes", name)
+	case strings.ContainsAny(name, "/ \t\n\x00:"):
+		return fmt.Errorf("invalid interface name %q: it may not contain '/', ':' or white space", name)
+	}
+	return nil
 }
 
 func logLevel(s string) int {

@@ -58,3 +58,12 @@ func TestStartupErrorIsOneLine(t *testing.T) {
 		t.Fatalf("stderr %q: want one line naming WG_TUN_FD", stderr)
 	}
 }
+
+func TestBadInterfaceNames(t *testing.T) {
+	for _, name := range []string{"wg/a", "a-name-longer-than-15", "wg 0", ".."} {
+		code, _, stderr := runMain([]string{"wgshim", "-f", name}, map[string]string{"WG_PROCESS_FOREGROUND": "1"})
+		if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "invalid interface name") {
+			t.Errorf("%q: exit %d, stderr %q", name, code, stderr)
+		}
+	}
+}
