@@ -76,9 +76,12 @@ bench-tunnel: build
 demo: build
 	./tests/demo.sh
 
+# install: the commands, then man pages, completions and the systemd unit
+# (install-extra, from mk/install.mk).
 install: build
 	install -d $(DESTDIR)$(BINDIR)
 	@for c in $(CMDS); do install -m 0755 bin/$$c $(DESTDIR)$(BINDIR)/$$c; done
+	@$(MAKE) --no-print-directory install-extra
 
 clean:
 	rm -rf bin
