@@ -17,5 +17,6 @@
 // arguments (for example `wgshim /tunnelservice C:\...\wg0.conf`) and pass
 // Run the function that brings the tunnel up and keeps it until stopped.
 //
-// Importers: cmd/wgshim (Windows glue only).
+// Importers: the daemon's Windows command line, wg-quick's Windows flow
+// (the command line it prints, the service's state), platform/windows.
 package service
