@@ -255,7 +255,7 @@ func TestRouteValidateAndCommands(t *testing.T) {
 		{r: Route{Dst: netip.MustParsePrefix("10.0.0.0/8"), Iface: "wg0", Table: 2},
 			add: "route -q -n add -inet -fib 2 10.0.0.0/8 -interface wg0", del: "route -q -n delete -inet -fib 2 10.0.0.0/8"},
 		{r: Route{Dst: netip.MustParsePrefix("10.0.0.1/32"), Iface: "wg0"},
-			add: "route -q -n add -inet 10.0.0.1/32 -interface wg0", del: "route -q -n delete -inet 10.0.0.1/32"},
+			add: "route -q -n add -inet 10.0.0.1/32 -interface wg0", del: "route -q -n delete -inet 10.0.0.1"},
 		{r: Route{Dst: netip.MustParsePrefix("10.0.0.1/8"), Iface: "wg0"}, wantErr: "host bits"},
 		{r: Route{Dst: netip.MustParsePrefix("10.0.0.0/8")}, wantErr: "exactly one"},
 		{r: Route{Dst: netip.MustParsePrefix("10.0.0.0/8"), Iface: "wg0", Blackhole: true}, wantErr: "exactly one"},

@@ -99,13 +99,18 @@ func (r Route) AddCommand() string {
 	return b.String()
 }
 
-// DeleteCommand is the route(8) command that deletes r.
+// DeleteCommand is the route(8) command that deletes r; a host route is
+// named by its bare address, as upstream's del_routes does.
 func (r Route) DeleteCommand() string {
 	s := "route -q -n delete " + r.family()
 	if r.Table != 0 {
 		s += fmt.Sprintf(" -fib %d", r.Table)
 	}
-	return s + " " + r.dstText()
+	dst := r.Dst.String()
+	if r.IsHost() {
+		dst = r.Dst.Addr().String()
+	}
+	return s + " " + dst
 }
 
 // String is AddCommand.
