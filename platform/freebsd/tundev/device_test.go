@@ -82,7 +82,6 @@ func newHarness(t *testing.T, up bool) *harness {
 	return h
 }
 
-
 func withHeadroom(offset int, pkt []byte) []byte {
 	b := make([]byte, offset+len(pkt)+16)
 	copy(b[offset:], pkt)
@@ -299,4 +298,3 @@ func BenchmarkWriteRead(b *testing.B) {
 		}
 	}
 }
-
