@@ -1,9 +1,11 @@
 package host
 
-import "github.com/wgshim/wgshim/platform"
+import (
+	"github.com/wgshim/wgshim/platform"
+	"github.com/wgshim/wgshim/platform/openbsd/ifwg"
+)
 
+// kernelDrivers: OpenBSD's wg(4), through its ioctls.
 func kernelDrivers() []platform.Driver {
-	return []platform.Driver{
-		// TODO(platform/openbsd): add the wg(4) driver here once it exists.
-	}
+	return []platform.Driver{ifwg.NewDriver()}
 }
