@@ -1,6 +1,8 @@
 package ifwg
 
 import (
+	"github.com/wgshim/wgshim/platform/bsd"
+
 	"bytes"
 	"encoding/binary"
 	"net/netip"
@@ -243,7 +245,7 @@ func (k *fakeKernel) get() *nv.List {
 	var peers []*nv.List
 	for _, p := range k.peers {
 		pl := nv.New().AddBinary(keyPublicKey, p.pub).AddBinary(keyPresharedKey, p.psk)
-		if len(p.endpoint) > 1 && (p.endpoint[1] == afInet || p.endpoint[1] == afInet6) {
+		if len(p.endpoint) > 1 && (p.endpoint[1] == bsd.AFInet || p.endpoint[1] == bsd.AFInet6FreeBSD) {
 			pl.AddBinary(keyEndpoint, p.endpoint)
 		}
 		ts := make([]byte, 16)

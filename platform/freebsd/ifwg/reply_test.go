@@ -149,7 +149,7 @@ func TestParseReplyErrors(t *testing.T) {
 		{"short key", nv.New().AddBinary("public-key", []byte{1, 2}), "public-key is 2 bytes, want 32"},
 		{"peers not array", nv.New().AddList("peers", nv.New()), `"peers": is nvlist, want nvlist-array`},
 		{"peer without key", nv.New().AddListArray("peers", []*nv.List{nv.New().AddNumber("rx-bytes", 1)}), "peer 1: no public-key"},
-		{"bad endpoint", peer(func(p *nv.List) { p.AddBinary("endpoint", []byte{16, 99, 0, 0}) }), "peer 1: endpoint: 4-byte sockaddr with family 99"},
+		{"bad endpoint", peer(func(p *nv.List) { p.AddBinary("endpoint", []byte{16, 99, 0, 0}) }), "peer 1: endpoint: address family 99 in a 4-byte sockaddr"},
 		{"short timespec", peer(func(p *nv.List) { p.AddBinary("last-handshake-time", make([]byte, 8)) }), "last-handshake-time is 8 bytes, want 16"},
 		{"bad nsec", peer(func(p *nv.List) { p.AddBinary("last-handshake-time", timespec(binary.LittleEndian, 1, 1e9)) }), "out of range"},
 		{"keepalive too big", peer(func(p *nv.List) { p.AddNumber("persistent-keepalive-interval", 65536) }), "exceeds 65535"},
