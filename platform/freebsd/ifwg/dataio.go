@@ -3,6 +3,7 @@ package ifwg
 import (
 	"errors"
 	"fmt"
+	"github.com/wgshim/wgshim/platform/bsd"
 	"syscall"
 	"unsafe"
 )
@@ -23,22 +24,13 @@ type DataIO struct {
 	Size uintptr
 }
 
-const ifNameSize = 16 // IFNAMSIZ
-
-// ioctl request encoding (sys/sys/ioccom.h): _IOWR(g, n, t) =
-// IOC_INOUT | (sizeof(t) & IOCPARM_MASK) << 16 | g << 8 | n.
-const (
-	iocOut      = 0x40000000
-	iocIn       = 0x80000000
-	iocInOut    = iocIn | iocOut
-	iocParmMask = 0x1fff
-)
+const ifNameSize = bsd.IfNameSize
 
 // SIOCSWG and SIOCGWG are _IOWR('i', 210/211, struct wg_data_io):
 // 0xc02069d2 / 0xc02069d3 on amd64 and arm64.
-const (
-	SIOCSWG = iocInOut | (unsafe.Sizeof(DataIO{})&iocParmMask)<<16 | 'i'<<8 | 210
-	SIOCGWG = iocInOut | (unsafe.Sizeof(DataIO{})&iocParmMask)<<16 | 'i'<<8 | 211
+var (
+	SIOCSWG = bsd.IOWR('i', 210, unsafe.Sizeof(DataIO{}))
+	SIOCGWG = bsd.IOWR('i', 211, unsafe.Sizeof(DataIO{}))
 )
 
 // IoctlFunc issues one wg ioctl (SIOCSWG or SIOCGWG) with io as argument,

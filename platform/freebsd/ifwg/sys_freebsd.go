@@ -3,6 +3,7 @@ package ifwg
 import (
 	"errors"
 	"fmt"
+	"github.com/wgshim/wgshim/platform/bsd"
 	"regexp"
 	"runtime"
 	"unsafe"
@@ -13,32 +14,14 @@ import (
 	"github.com/wgshim/wgshim/platform"
 )
 
-// ifreq is struct ifreq (net/if.h) with the ifr_ifru union used as
-// ifr_data: a pointer at offset 16, 32 bytes in all on every FreeBSD arch.
-type ifreq struct {
-	Name [ifNameSize]byte
-	Data *byte
-	_    [16 - unsafe.Sizeof(uintptr(0))]byte
-}
+// ifreq is struct ifreq used as ifr_data, as FreeBSD and OpenBSD share it.
+type ifreq = bsd.IfreqData
 
-// ifgroupreq is struct ifgroupreq (net/if.h) with the union as
-// ifgr_groups: 40 bytes on LP64, 36 on ILP32.
-type ifgroupreq struct {
-	Name   [ifNameSize]byte
-	Len    uint32
-	Groups *byte
-	_      [16 - unsafe.Sizeof(uintptr(0))]byte
-}
-
-// sizeofIfgReq is sizeof(struct ifg_req): a union of two char[IFNAMSIZ].
-const sizeofIfgReq = ifNameSize
-
-// Interface ioctls (sys/sys/sockio.h), computed like ioccom.h does.
-const (
-	siocIfCreate2 = iocInOut | (unsafe.Sizeof(ifreq{})&iocParmMask)<<16 | 'i'<<8 | 124
-	siocIfDestroy = iocIn | (unsafe.Sizeof(ifreq{})&iocParmMask)<<16 | 'i'<<8 | 121
-	siocSIfName   = iocIn | (unsafe.Sizeof(ifreq{})&iocParmMask)<<16 | 'i'<<8 | 40
-	siocGIfGMemb  = iocInOut | (unsafe.Sizeof(ifgroupreq{})&iocParmMask)<<16 | 'i'<<8 | 138
+// Interface ioctls (sys/sys/sockio.h).
+var (
+	siocIfCreate2 = bsd.IOWR('i', 124, unsafe.Sizeof(ifreq{}))
+	siocIfDestroy = bsd.IOW('i', 121, unsafe.Sizeof(ifreq{}))
+	siocSIfName   = bsd.IOW('i', 40, unsafe.Sizeof(ifreq{}))
 )
 
 // sysKLDLoad is kldload(2), not wrapped by x/sys/unix.
@@ -194,37 +177,9 @@ func (d *Driver) List() ([]string, error) {
 		return nil, fmt.Errorf("list: %w", err)
 	}
 	defer k.close()
-	for range getAttempts {
-		var req ifgroupreq
-		copy(req.Name[:], cloner)
-		if err := k.ioctlPtr(siocGIfGMemb, unsafe.Pointer(&req)); err != nil {
-			if err == unix.ENOENT { // no such group: no wg interfaces
-				return nil, nil
-			}
-			return nil, fmt.Errorf("list: SIOCGIFGMEMB: %w", err)
-		}
-		if req.Len == 0 {
-			return nil, nil
-		}
-		buf := make([]byte, req.Len+sizeofIfgReq) // room for one more
-		req.Len = uint32(len(buf))
-		req.Groups = &buf[0]
-		err := k.ioctlPtr(siocGIfGMemb, unsafe.Pointer(&req))
-		runtime.KeepAlive(buf)
-		if err == unix.EINVAL { // grew beyond the buffer; ask again
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list: SIOCGIFGMEMB: %w", err)
-		}
-		// The kernel does not shrink ifgr_len; unused entries stay zero.
-		var names []string
-		for off := 0; off+sizeofIfgReq <= len(buf); off += sizeofIfgReq {
-			if n := unix.ByteSliceToString(buf[off : off+sizeofIfgReq]); n != "" {
-				names = append(names, n)
-			}
-		}
-		return names, nil
+	names, err := bsd.GroupMembers(k.ioctlPtr, cloner)
+	if err != nil {
+		return nil, fmt.Errorf("list: %w", err)
 	}
-	return nil, errors.New("list: SIOCGIFGMEMB: group kept growing")
+	return names, nil
 }

@@ -1,6 +1,8 @@
 package ifwg
 
 import (
+	"github.com/wgshim/wgshim/platform/bsd"
+
 	"testing"
 	"unsafe"
 
@@ -26,14 +28,14 @@ func TestStructLayout(t *testing.T) {
 	check("sizeof(ifreq)", unsafe.Sizeof(ifreq{}), 32)
 	check("offsetof(ifr_data)", unsafe.Offsetof(ifreq{}.Data), 16)
 	// struct ifgroupreq.
-	check("offsetof(ifgr_len)", unsafe.Offsetof(ifgroupreq{}.Len), 16)
+	check("offsetof(ifgr_len)", unsafe.Offsetof(bsd.Ifgroupreq{}.Len), 16)
 	if ptr == 8 {
-		check("sizeof(ifgroupreq)", unsafe.Sizeof(ifgroupreq{}), 40)
-		check("offsetof(ifgr_groups)", unsafe.Offsetof(ifgroupreq{}.Groups), 24)
+		check("sizeof(ifgroupreq)", unsafe.Sizeof(bsd.Ifgroupreq{}), 40)
+		check("offsetof(ifgr_groups)", unsafe.Offsetof(bsd.Ifgroupreq{}.Groups), 24)
 		check("SIOCSWG", SIOCSWG, 0xc02069d2)
 		check("SIOCGWG", SIOCGWG, 0xc02069d3)
 	} else {
-		check("sizeof(ifgroupreq)", unsafe.Sizeof(ifgroupreq{}), 36)
+		check("sizeof(ifgroupreq)", unsafe.Sizeof(bsd.Ifgroupreq{}), 36)
 		check("SIOCSWG", SIOCSWG, 0xc01869d2)
 		check("SIOCGWG", SIOCGWG, 0xc01869d3)
 	}
@@ -41,7 +43,7 @@ func TestStructLayout(t *testing.T) {
 	// headers.
 	check("SIOCIFCREATE2", siocIfCreate2, unix.SIOCIFCREATE2)
 	check("SIOCIFDESTROY", siocIfDestroy, unix.SIOCIFDESTROY)
-	check("SIOCGIFGMEMB", siocGIfGMemb, unix.SIOCGIFGMEMB)
+	check("SIOCGIFGMEMB", bsd.SIOCGIFGMEMB, unix.SIOCGIFGMEMB)
 	check("SIOCSIFNAME", siocSIfName, unix.SIOCSIFNAME)
 	check("SYS_KLDLOAD", sysKLDLoad, unix.SYS_KLDLOAD)
 }
