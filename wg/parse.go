@@ -322,6 +322,19 @@ func (c *cmd) parseEndpoint(value string) (netip.AddrPort, error) {
 	}
 }
 
+// validZone reports whether getaddrinfo would accept an IPv6 scope: none,
+// a number, or the name of an interface of this host.
+func validZone(zone string) bool {
+	if zone == "" {
+		return true
+	}
+	if _, err := strconv.ParseUint(zone, 10, 32); err == nil {
+		return true
+	}
+	_, err := net.InterfaceByName(zone)
+	return err == nil
+}
+
 // resolve is getaddrinfo(host, port) for a UDP socket of any family: the
 // first address, or the error text and whether wg treats it as
 // permanent (EAI_NONAME, EAI_FAIL, EAI_NODATA).
@@ -331,6 +344,9 @@ func (c *cmd) resolve(host, port string) (netip.AddrPort, string, bool) {
 		return netip.AddrPort{}, msg, false // EAI_SERVICE is retried
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
+		if !validZone(a.Zone()) {
+			return netip.AddrPort{}, eaiNoName, true
+		}
 		return netip.AddrPortFrom(a, uint16(p)), "", false
 	}
 	if host == "" {
