@@ -100,13 +100,20 @@ func PlanRoutes(allowed []netip.Prefix, endpoints []netip.Addr, sys []SystemRout
 		if !slices.ContainsFunc(tunnel, func(r Route) bool { return r.Prefix.Contains(ep) }) {
 			continue
 		}
+		host := netip.PrefixFrom(ep, ep.BitLen())
+		if seen[host] {
+			// The endpoint's own address is an allowed IP: a host route
+			// outside the tunnel would contradict the configuration.
+			p.Warnings = append(p.Warnings, fmt.Sprintf("endpoint %s is itself in AllowedIPs: its packets would loop into the tunnel", ep))
+			continue
+		}
 		via, ok := bestRoute(sys, ep, tunnelLUID)
 		if !ok {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("endpoint %s has no route outside the tunnel: its packets would loop into the tunnel", ep))
 			continue
 		}
 		p.Routes = append(p.Routes, Route{
-			Prefix:  netip.PrefixFrom(ep, ep.BitLen()),
+			Prefix:  host,
 			LUID:    via.LUID,
 			NextHop: via.NextHop,
 		})
