@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !freebsd
 
 package wgquick
 
@@ -8,8 +8,8 @@ import (
 	"runtime"
 )
 
-// NewHost returns the live system of this OS. Only Linux has one so far;
+// NewHost returns the live system of this OS. Linux has one (FreeBSD and OpenBSD run their own flows);
 // elsewhere the error wraps errors.ErrUnsupported.
 func NewHost(stdout, stderr io.Writer) (Host, error) {
-	return nil, fmt.Errorf("wg-quick: %s: %w (only Linux is implemented)", runtime.GOOS, errUnsupported)
+	return nil, fmt.Errorf("wg-quick: %s: %w (Linux only; FreeBSD, OpenBSD and Windows have their own flows)", runtime.GOOS, errUnsupported)
 }

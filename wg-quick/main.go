@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/wgshim/wgshim/platform/openbsd/quick"
 	"github.com/wgshim/wgshim/wg-quick/config"
 )
 
@@ -30,6 +31,54 @@ type Env struct {
 	// Windows is the system the Windows flow works on; nil is the live
 	// one (NewWindowsHost).
 	Windows WindowsHost
+	// FreeBSD opens the system the FreeBSD flow ("freebsd") works on;
+	// nil is the live one (NewFreeBSDHost).
+	FreeBSD func(stdout, stderr io.Writer) (FreeBSDHost, error)
+	// OpenBSD opens the system the OpenBSD flow ("openbsd", handed to
+	// platform/openbsd/quick) works on; nil is the live one
+	// (quick.NewHost).
+	OpenBSD func(stdout, stderr io.Writer) (OpenBSDHost, error)
+}
+
+// Flow is the implementation of wg-quick a GOOS gets.
+type Flow uint8
+
+const (
+	FlowLinux   Flow = iota // ip(8)-style plans on a Host (Linux, and the error elsewhere)
+	FlowWindows             // a tunnel service (windows.go)
+	FlowFreeBSD             // PlanUpFreeBSD on a FreeBSDHost
+	FlowOpenBSD             // platform/openbsd/quick
+)
+
+// FlowFor returns the flow Main runs for goos.
+func FlowFor(goos string) Flow {
+	switch goos {
+	case "windows":
+		return FlowWindows
+	case "freebsd":
+		return FlowFreeBSD
+	case "openbsd":
+		return FlowOpenBSD
+	}
+	return FlowLinux
+}
+
+// Hidden returns the main of the hidden command args[1] names (the route
+// monitors wg-quick up starts on FreeBSD and OpenBSD, run as `wg-quick
+// __freebsd-route-monitor IFACE`), or nil if args is an ordinary
+// command line. The returned function takes args[1:]. A monitor of
+// another OS just fails with errors.ErrUnsupported.
+func Hidden(args []string) func(args []string) int {
+	if len(args) < 2 {
+		return nil
+	}
+	switch args[1] {
+	case quick.MonitorArg:
+		return quick.MonitorMain
+	case FreeBSDMonitorArg:
+		return FreeBSDMonitorMain
+	}
+	return nil
 }
 
 // OSEnv is the process's real environment.
@@ -126,7 +175,8 @@ func Main(args []string, env Env) int {
 		usage(env.Stderr, prog)
 		return 1
 	}
-	if env.GOOS == "windows" {
+	flow := FlowFor(env.GOOS)
+	if flow == FlowWindows {
 		return mainWindows(env, prog, cmd, arg, dryRun, die)
 	}
 	if env.Geteuid != nil && env.Geteuid() != 0 && !dryRun {
@@ -142,6 +192,12 @@ func Main(args []string, env Env) int {
 			return die(err)
 		}
 		return 0
+	}
+	switch flow {
+	case FlowFreeBSD:
+		return mainFreeBSD(env, c, cmd, dryRun, die)
+	case FlowOpenBSD:
+		return mainOpenBSD(env, c, cmd, dryRun, die)
 	}
 
 	h, err := env.NewHost(env.Stdout, env.Stderr)

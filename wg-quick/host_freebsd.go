@@ -1,0 +1,411 @@
+package wgquick
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wgshim/wgshim/core/wgtypes"
+	"github.com/wgshim/wgshim/platform"
+	"github.com/wgshim/wgshim/platform/bsd"
+	"github.com/wgshim/wgshim/platform/freebsd/ifconf"
+	"github.com/wgshim/wgshim/platform/host"
+	"github.com/wgshim/wgshim/platform/uapi"
+)
+
+// NewHost fails on FreeBSD: Main runs the FreeBSD flow there, on
+// NewFreeBSDHost.
+func NewHost(stdout, stderr io.Writer) (Host, error) {
+	return nil, fmt.Errorf("wg-quick: freebsd: the Linux host: %w (FreeBSD uses NewFreeBSDHost)", errUnsupported)
+}
+
+// freebsdHost is the live FreeBSD system: interface ioctls (ifconf), the
+// WireGuard drivers of platform/host (if_wg, else a userspace daemon),
+// the routing socket (platform/bsd), resolvconf(8) and sh(1).
+type freebsdHost struct {
+	ifc            *ifconf.Conn
+	rt             *bsd.Conn
+	stdout, stderr io.Writer
+	links          map[string]platform.Link
+}
+
+// NewFreeBSDHost returns the live FreeBSD system; commands it runs write
+// to stdout and stderr.
+func NewFreeBSDHost(stdout, stderr io.Writer) (FreeBSDHost, error) {
+	ifc, err := ifconf.Open()
+	if err != nil {
+		return nil, err
+	}
+	rt, err := bsd.Dial()
+	if err != nil {
+		ifc.Close()
+		return nil, err
+	}
+	return &freebsdHost{ifc: ifc, rt: rt, stdout: stdout, stderr: stderr, links: map[string]platform.Link{}}, nil
+}
+
+func (h *freebsdHost) Close() error {
+	for _, l := range h.links {
+		l.Close()
+	}
+	h.rt.Close()
+	return h.ifc.Close()
+}
+
+// FreeBSDProber.
+
+func (h *freebsdHost) LinkExists(name string) (bool, error) { return h.ifc.Exists(name) }
+
+func (h *freebsdHost) WireGuardInterfaces() ([]string, error) { return host.List() }
+
+func (h *freebsdHost) Userspace(name string) bool {
+	fi, err := os.Stat("/var/run/wireguard/" + name + ".sock")
+	return err == nil && fi.Mode()&fs.ModeSocket != 0
+}
+
+func (h *freebsdHost) RouteMTU(dst netip.Addr) (int, error) {
+	e, err := h.rt.Get(dst)
+	if err != nil {
+		return 0, err
+	}
+	if e.Index == 0 {
+		return 0, nil
+	}
+	ifi, err := net.InterfaceByIndex(e.Index)
+	if err != nil {
+		return 0, err
+	}
+	return ifi.MTU, nil
+}
+
+func (h *freebsdHost) RouteTable() ([]bsd.TableEntry, error) { return h.rt.Table() }
+
+func (h *freebsdHost) FIBs() (int, error) {
+	n, err := unix.SysctlUint32("net.fibs")
+	return int(n), err
+}
+
+// Executor.
+
+func (h *freebsdHost) link(name string) (platform.Link, error) {
+	if l, ok := h.links[name]; ok {
+		return l, nil
+	}
+	l, err := host.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	h.links[name] = l
+	return l, nil
+}
+
+func (h *freebsdHost) Do(ctx context.Context, op Op) (*Op, error) {
+	switch op.Kind {
+	case CreateLink:
+		return op.Undo, h.createLink(op.Iface)
+	case DeleteLink:
+		return nil, h.deleteLink(op.Iface)
+	case Hook:
+		// Upstream runs hooks with bash; sh(1) is what a stock FreeBSD
+		// has (bash is a package).
+		cmd := exec.CommandContext(ctx, "/bin/sh", "-c", op.Text)
+		cmd.Stdout, cmd.Stderr = h.stdout, h.stderr
+		return nil, cmd.Run()
+	case SetConfig:
+		l, err := h.link(op.Iface)
+		if err != nil {
+			return nil, err
+		}
+		return op.Undo, l.Set(*op.Config)
+	case AddAddress:
+		return op.Undo, h.ifc.AddAddress(op.Iface, op.Prefix)
+	case SetMTUUp:
+		if err := h.ifc.SetMTU(op.Iface, op.MTU); err != nil {
+			return nil, err
+		}
+		return nil, h.ifc.SetUp(op.Iface, true)
+	case AddRoute:
+		return op.Undo, h.rt.AddRoute(bsd.Route{Dst: op.Prefix, Iface: op.Iface, Table: op.Table})
+	case DeleteRoute:
+		return nil, h.rt.DeleteRoute(bsd.Route{Dst: op.Prefix, Iface: op.Iface, Table: op.Table})
+	case Exec:
+		return h.exec(ctx, op)
+	case SaveConfig:
+		return nil, h.saveConfig(op)
+	}
+	return nil, fmt.Errorf("%v: %w on FreeBSD", op.Kind, errUnsupported)
+}
+
+// exec performs an Exec op: the route monitor, a route(8) command of the
+// plan through the routing socket, or any other command as it is
+// (resolvconf).
+func (h *freebsdHost) exec(ctx context.Context, op Op) (*Op, error) {
+	if isMonitorOp(op) {
+		return nil, startFreeBSDMonitor(h.stderr, op.Iface, op.Cmds[0].Stdin)
+	}
+	for _, c := range op.Cmds {
+		if len(c.Args) > 0 && c.Args[0] == "route" {
+			r, add, err := ParseRouteArgs(c.Args)
+			if err != nil {
+				return nil, err
+			}
+			if add {
+				err = h.rt.AddRoute(r)
+			} else {
+				err = h.rt.DeleteRoute(r)
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
+		cmd.Stdin = strings.NewReader(c.Stdin)
+		cmd.Stdout, cmd.Stderr = h.stdout, h.stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Args[0], err)
+		}
+	}
+	return op.Undo, nil
+}
+
+// createLink is add_if: if_wg (loaded on demand by the driver), else,
+// unless the name is taken, the userspace implementation.
+func (h *freebsdHost) createLink(name string) error {
+	var kerr error
+	for _, d := range host.Drivers() {
+		if d.Kind() == wgtypes.Userspace {
+			continue
+		}
+		l, err := d.Create(name)
+		if err == nil {
+			h.links[name] = l
+			return nil
+		}
+		if errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		kerr = err
+	}
+	if kerr == nil {
+		kerr = errors.New("no kernel driver")
+	}
+	prog := os.Getenv(uapi.ProgramEnv)
+	if prog == "" {
+		prog = uapi.DefaultProgram
+	}
+	fmt.Fprintf(h.stderr, "[!] Missing WireGuard kernel support (%v). Falling back to slow userspace implementation.\n", kerr)
+	fmt.Fprintf(h.stderr, "[#] %s %s\n", prog, name)
+	user := &uapi.Driver{Stdout: h.stdout, Stderr: h.stderr}
+	l, err := user.Create(name)
+	if err != nil {
+		return err
+	}
+	h.links[name] = l
+	return nil
+}
+
+// deleteLink is del_if: destroy the interface (or remove a daemon's
+// socket, which makes it exit), then wait until the interface has gone
+// so that a following `up` does not find it.
+func (h *freebsdHost) deleteLink(name string) error {
+	if l, err := h.link(name); err == nil {
+		delete(h.links, name)
+		err := l.Destroy()
+		l.Close()
+		if err != nil {
+			return err
+		}
+	} else if err := h.ifc.Destroy(name); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ok, err := h.ifc.Exists(name)
+		if err == nil && !ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return h.ifc.Destroy(name)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (h *freebsdHost) saveConfig(op Op) error {
+	c := op.Save
+	l, err := h.link(op.Iface)
+	if err != nil {
+		return err
+	}
+	dev, err := l.Get()
+	if err != nil {
+		return err
+	}
+	var run Running
+	ifi, err := net.InterfaceByName(op.Iface)
+	if err != nil {
+		return err
+	}
+	run.MTU = ifi.MTU
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return err
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			ip, _ := netip.AddrFromSlice(n.IP)
+			ones, _ := n.Mask.Size()
+			run.Addrs = append(run.Addrs, netip.PrefixFrom(ip.Unmap(), ones))
+		}
+	}
+	var out bytes.Buffer
+	cmd := exec.Command("resolvconf", "-l", op.Iface)
+	cmd.Stdout = &out
+	if cmd.Run() == nil {
+		for _, line := range strings.Split(out.String(), "\n") {
+			if m := bsdNameserverRE.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+				if a, err := netip.ParseAddr(m[1]); err == nil {
+					run.DNS = append(run.DNS, a)
+				}
+			}
+		}
+	}
+	b, err := encodeConfig(RunningConfig(c, dev, run))
+	if err != nil {
+		return err
+	}
+	return writeFileAtomicBSD(c.File, b)
+}
+
+// startFreeBSDMonitor is monitor_daemon: this executable run again as the
+// route monitor of iface, detached, with state (JSON bsd.Endpoints).
+func startFreeBSDMonitor(stderr io.Writer, iface, state string) error {
+	fmt.Fprintln(stderr, NoteMonitor)
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("start route monitor: %w", err)
+	}
+	cmd := exec.Command(self, FreeBSDMonitorArg, iface)
+	cmd.Env = append(os.Environ(), FreeBSDMonitorStateEnv+"="+state)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start route monitor: %w", err)
+	}
+	return cmd.Process.Release()
+}
+
+// FreeBSDMonitorMain is the route monitor process: args are
+// [FreeBSDMonitorArg, IFACE]. It keeps the endpoint routes pointing at
+// the current default gateways until the interface goes away (or
+// SIGINT/SIGTERM), then deletes them.
+func FreeBSDMonitorMain(args []string) int {
+	if len(args) != 2 || args[0] != FreeBSDMonitorArg {
+		fmt.Fprintf(os.Stderr, "usage: %s IFACE\n", FreeBSDMonitorArg)
+		return 1
+	}
+	iface := args[1]
+	fail := func(err error) int {
+		fmt.Fprintf(os.Stderr, "route monitor %s: %v\n", iface, err)
+		return 1
+	}
+	var st bsd.Endpoints
+	if err := json.Unmarshal([]byte(os.Getenv(FreeBSDMonitorStateEnv)), &st); err != nil {
+		return fail(fmt.Errorf("%s: %w", FreeBSDMonitorStateEnv, err))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ifc, err := ifconf.Open()
+	if err != nil {
+		return fail(err)
+	}
+	defer ifc.Close()
+	rt, err := bsd.Dial()
+	if err != nil {
+		return fail(err)
+	}
+	events, err := bsd.Watch(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	bsd.RunMonitor(ctx, &freebsdMonitor{iface: iface, ifc: ifc, rt: rt}, st, events, nil)
+	return 0
+}
+
+// freebsdMonitor is bsd.MonitorSystem on the live system.
+type freebsdMonitor struct {
+	iface string
+	ifc   *ifconf.Conn
+	rt    *bsd.Conn
+}
+
+func (m *freebsdMonitor) IfaceExists() (bool, error) { return m.ifc.Exists(m.iface) }
+
+func (m *freebsdMonitor) Gateways() (bsd.Gateways, error) { return m.rt.DefaultGateways() }
+
+func (m *freebsdMonitor) Endpoints() ([]netip.Addr, error) {
+	l, err := host.Open(m.iface)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	d, err := l.Get()
+	if err != nil {
+		return nil, err
+	}
+	var eps []netip.Addr
+	for _, p := range d.Peers {
+		if p.Endpoint.IsValid() {
+			eps = append(eps, p.Endpoint.Addr())
+		}
+	}
+	return eps, nil
+}
+
+func (m *freebsdMonitor) AddRoute(r bsd.Route) error    { return m.rt.AddRoute(r) }
+func (m *freebsdMonitor) DeleteRoute(r bsd.Route) error { return m.rt.DeleteRoute(r) }
+
+// bsdNameserverRE and writeFileAtomicBSD are host_linux.go's
+// nameserverRE and writeFileAtomic, which that file keeps to Linux.
+var bsdNameserverRE = regexp.MustCompile(`^nameserver ([a-zA-Z0-9_=+:%.-]+)$`)
+
+// writeFileAtomicBSD writes path.tmp with mode 0600, syncs it and renames
+// it over path, as save_config does under umask 077.
+func writeFileAtomicBSD(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("could not write configuration file: %w", err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("could not write configuration file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("could not move configuration file: %w", err)
+	}
+	return nil
+}
