@@ -9,7 +9,10 @@
 # with `go test -c` (CGO_ENABLED=0, linux/amd64), copied into the VM together
 # with Debian's wg(8) and our daemon (cmd/wgshim, built the same way), and run
 # there with `-test.run Kernel`, WGSHIM_KERNEL_VM=1, WGSHIM_WG (the wg path) and
-# WGSHIM_BIN (the wgshim path). Outside the VM those tests skip; this script is what CI
+# WGSHIM_BIN (the wgshim path). For tests/kernel/tools it also builds our wg
+# and wg-quick into ours/ (WGSHIM_OURS), copies Debian's wg-quick
+# (WGSHIM_WGQUICK) and nft(8) (WGSHIM_NFT, at its host path) and loads the
+# nf_tables modules. Outside the VM those tests skip; this script is what CI
 # runs. Exit status: 0 when every test binary passed, non-zero otherwise
 # (125: the VM could not boot or died, 124: timeout).
 #
@@ -46,6 +49,17 @@ if ! command -v wg >/dev/null 2>&1; then
 		{ echo "run.sh: cannot install wireguard-tools" >&2; exit 125; }
 fi
 
+# Debian's wg-quick and nft(8), for the wg-quick comparison (tests/kernel/tools).
+if [[ ! -x /usr/bin/wg-quick ]] || ! nft=$(PATH=$PATH:/usr/sbin:/sbin command -v nft); then
+	echo "run.sh: installing wireguard-tools and nftables for wg-quick(8) and nft(8)" >&2
+	if ((EUID == 0)); then sudo=(); else sudo=(sudo -n); fi
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends wireguard-tools nftables >&2 ||
+		{ echo "run.sh: cannot install wireguard-tools and nftables" >&2; exit 125; }
+	nft=$(PATH=$PATH:/usr/sbin:/sbin command -v nft || echo /usr/sbin/nft)
+fi
+wgquick=/usr/bin/wg-quick
+[[ -x $nft && -x $wgquick ]] || { echo "run.sh: no nft ($nft) or wg-quick ($wgquick)" >&2; exit 125; }
+
 dir=$(mktemp -d "${TMPDIR:-/tmp}/wgshim-kernel.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 
@@ -64,7 +78,13 @@ done
 # Our daemon, for the tests that run it against the kernel (tests/kernel/interop).
 CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -o "$dir/wgshim" ./cmd/wgshim
 cp "$(command -v wg)" "$dir/wg"
-echo "run.sh: built ${bins[*]} wgshim in $(since "$t0")s"
+# Our wg and wg-quick, alone in ours/ so that PATH can put them first, and
+# Debian's wg-quick (a bash script) for tests/kernel/tools.
+mkdir "$dir/ours" "$dir/debian"
+CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -o "$dir/ours/wg" ./cmd/wg
+CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -o "$dir/ours/wg-quick" ./cmd/wg-quick
+cp "$wgquick" "$dir/debian/wg-quick"
+echo "run.sh: built ${bins[*]} wgshim wg wg-quick in $(since "$t0")s"
 
 # Runs in the VM (sh is bash there). Times come from /proc/uptime, the
 # guest's seconds since its kernel started.
@@ -73,6 +93,7 @@ up() { cut -d' ' -f1 /proc/uptime; }
 start=$(up)
 echo "in-vm: kernel $(uname -r), command started ${start}s after kernel start"
 export WGSHIM_KERNEL_VM=1 WGSHIM_WG=$PWD/wg WGSHIM_BIN=$PWD/wgshim
+export WGSHIM_OURS=$PWD/ours WGSHIM_WGQUICK=$PWD/debian/wg-quick WGSHIM_NFT=$NFT
 failed=()
 for bin in $BINS; do
 	t=$(up)
@@ -85,7 +106,7 @@ if ((${#failed[@]})); then echo "in-vm: FAILED: ${failed[*]}"; exit 1; fi
 echo "in-vm: PASS"
 EOF2
 {
-	printf 'BINS=%q\nRUN=%q\nVERBOSE=%q\n' "${bins[*]}" "$run" "$verbose"
+	printf 'BINS=%q\nRUN=%q\nVERBOSE=%q\nNFT=%q\n' "${bins[*]}" "$run" "$verbose" "$nft"
 	# Bulk transfer size of tests/kernel/interop (MiB), if asked for.
 	[[ -z ${WGSHIM_INTEROP_MIB:-} ]] || printf 'export WGSHIM_INTEROP_MIB=%q\n' "$WGSHIM_INTEROP_MIB"
 } | cat - "$dir/in-vm.sh" >"$dir/in-vm.sh.new"
@@ -93,6 +114,10 @@ mv "$dir/in-vm.sh.new" "$dir/in-vm.sh"
 
 t1=$(now)
 rc=0
-"$kvm" --dir "$dir" --mem "$mem" --timeout "$tmo" -- sh ./in-vm.sh "${extra[@]}" || rc=$?
+# nft(8) and the nf_tables modules a full-tunnel wg-quick needs (its rules
+# use conntrack marks and fib lookups; libcrc32c needs a crc32c first).
+vmflags=(--bin "$nft")
+for m in crc32c_generic nf_tables nft_ct nft_fib_ipv4 nft_fib_ipv6; do vmflags+=(--module "$m"); done
+"$kvm" --dir "$dir" --mem "$mem" --timeout "$tmo" "${vmflags[@]}" -- sh ./in-vm.sh "${extra[@]}" || rc=$?
 echo "run.sh: VM run (boot + tests) took $(since "$t1")s wall time, everything $(since "$t0")s; exit status $rc"
 exit "$rc"

@@ -1,0 +1,263 @@
+//go:build linux
+
+package tools_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// quickDriver runs in the test's namespace: it builds an uplink with a
+// default route (so wg-quick finds an MTU and the endpoint a route), then
+// snapshots, brings wgq0 up, snapshots, takes it down and snapshots.
+// $1: output directory, $2: wg-quick, $3: configuration, $4: Debian's wg.
+const quickDriver = `set -u
+out=$1 quick=$2 conf=$3 wg=$4
+echo 1 > /proc/sys/net/ipv6/conf/default/addr_gen_mode || exit 90
+ip link set lo up
+ip link add uplink0 address 02:00:00:00:00:01 type veth peer name uplink1 address 02:00:00:00:00:02 || exit 91
+ip link set uplink1 up
+ip link set uplink0 mtu 1400 up
+ip addr add 192.0.2.1/24 dev uplink0
+ip addr add 2001:db8::1/64 dev uplink0 nodad
+ip route add default via 192.0.2.254
+ip -6 route add default via 2001:db8::fe
+for i in $(seq 100); do
+	ip -6 route show table local | grep -q '^local 2001:db8::1 ' && break
+	sleep 0.05
+done
+
+snap() {
+	local d=$out/$1 i
+	mkdir -p "$d"
+	# Read until two reads agree: routes follow addresses asynchronously.
+	for i in $(seq 40); do
+		ip -j addr > "$d/addr.json"
+		ip -j -4 route show table all > "$d/route4.json"
+		ip -j -6 route show table all > "$d/route6.json"
+		ip -j -4 rule > "$d/rule4.json"
+		ip -j -6 rule > "$d/rule6.json"
+		cat "$d"/*.json > "$d.now"
+		if [ -e "$d.prev" ] && cmp -s "$d.prev" "$d.now"; then break; fi
+		mv "$d.now" "$d.prev"
+		sleep 0.05
+	done
+	rm -f "$d.prev" "$d.now"
+	nft -j list ruleset > "$d/nft.json"
+	"$wg" show all dump > "$d/wg.txt" 2>&1
+	cat /proc/sys/net/ipv4/conf/all/src_valid_mark > "$d/sysctl.txt"
+}
+
+snap before
+"$quick" up "$conf" > "$out/up.log" 2>&1 < /dev/null
+echo $? > "$out/up.rc"
+snap up
+"$quick" down "$conf" > "$out/down.log" 2>&1 < /dev/null
+echo $? > "$out/down.rc"
+snap down
+`
+
+// snapshot is a namespace's normalised state: component to text.
+type snapshot map[string]string
+
+// quickRun is what one wg-quick did to one namespace.
+type quickRun struct {
+	snaps        map[string]snapshot // before, up, down
+	upRC, downRC string
+	logs         string
+}
+
+// runQuick runs quick (with PATH path) on conf in a fresh namespace.
+func runQuick(t *testing.T, e env, quick, path, conf string, randomPort bool) quickRun {
+	t.Helper()
+	n := newNetns(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	driver := writeFile(t, "driver.sh", quickDriver)
+	confFile := filepath.Join(dir, "wgq0.conf")
+	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := n.exec(t, []string{"PATH=" + path, "WG_ENDPOINT_RESOLUTION_RETRIES=0"}, "bash", driver, out, quick, confFile, e.debianWG)
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatalf("%s: %v\ndriver: %v", name, err, r)
+		}
+		return string(b)
+	}
+	q := quickRun{snaps: map[string]snapshot{}, upRC: strings.TrimSpace(read("up.rc")), downRC: strings.TrimSpace(read("down.rc"))}
+	q.logs = "up:\n" + read("up.log") + "down:\n" + read("down.log")
+	for _, s := range []string{"before", "up", "down"} {
+		snap := snapshot{}
+		for _, c := range []string{"addr.json", "route4.json", "route6.json", "rule4.json", "rule6.json", "nft.json", "wg.txt", "sysctl.txt"} {
+			text := read(filepath.Join(s, c))
+			switch {
+			case c == "wg.txt":
+				text = normaliseDump(text, randomPort)
+			case strings.HasSuffix(c, ".json"):
+				var err error
+				if text, err = normaliseJSON(c, text); err != nil {
+					t.Fatalf("%s/%s: %v\n%s", s, c, err, text)
+				}
+			}
+			snap[c] = text
+		}
+		q.snaps[s] = snap
+	}
+	return q
+}
+
+// normaliseJSON drops what differs between equal states: interface
+// indexes (ip), handles and the metainfo object (nft).
+func normaliseJSON(name, text string) (string, error) {
+	var v any
+	if strings.TrimSpace(text) == "" {
+		text = "[]"
+	}
+	if err := json.Unmarshal([]byte(text), &v); err != nil {
+		return "", err
+	}
+	if m, ok := v.(map[string]any); ok && name == "nft.json" {
+		var keep []any
+		list, _ := m["nftables"].([]any)
+		for _, o := range list {
+			if om, ok := o.(map[string]any); !ok || om["metainfo"] == nil {
+				keep = append(keep, o)
+			}
+		}
+		m["nftables"] = keep
+	}
+	v = strip(v, map[string]bool{"ifindex": true, "handle": true})
+	b, err := json.MarshalIndent(v, "", " ")
+	return string(b) + "\n", err
+}
+
+func strip(v any, keys map[string]bool) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k := range v {
+			if keys[k] {
+				delete(v, k)
+			} else {
+				v[k] = strip(v[k], keys)
+			}
+		}
+	case []any:
+		for i := range v {
+			v[i] = strip(v[i], keys)
+		}
+	}
+	return v
+}
+
+// normaliseDump masks the runtime fields of `wg show all dump`: the keys
+// are the configuration's, so they stay; handshake times and counters go,
+// and the listen port when the kernel picked it.
+func normaliseDump(text string, randomPort bool) string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		f := strings.Split(line, "\t")
+		switch len(f) {
+		case 5:
+			if randomPort {
+				f[3] = "<random>"
+			}
+		case 9:
+			f[5], f[6], f[7] = "<handshake>", "<rx>", "<tx>"
+		}
+		out = append(out, strings.Join(f, "\t"))
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+func diffSnap(want, got snapshot) string {
+	var keys []string
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		if d := cmp.Diff(strings.Split(want[k], "\n"), strings.Split(got[k], "\n")); d != "" {
+			b.WriteString(k + ":\n" + d)
+		}
+	}
+	return b.String()
+}
+
+// TestKernelWgQuick brings the same configurations up and down with
+// Debian's wg-quick and ours on the kernel driver and compares the state
+// each leaves.
+func TestKernelWgQuick(t *testing.T) {
+	e := kernelVM(t)
+	priv, peer, psk := genKey(t), genKey(t), genKey(t)
+	configs := []struct {
+		name, conf string
+		randomPort bool
+		check      func(t *testing.T, up snapshot)
+	}{
+		{"table", fmt.Sprintf("[Interface]\nPrivateKey = %s\nListenPort = 51820\nAddress = 10.60.0.2/24, fd60::2/64\nTable = 1234\n\n"+
+			"[Peer]\nPublicKey = %s\nAllowedIPs = 10.61.0.0/16, fd61::/48\nEndpoint = 192.0.2.7:51820\n", priv, peer.PublicKey()), false,
+			func(t *testing.T, up snapshot) {
+				for c, s := range map[string]string{"route4.json": `"table": "1234"`, "route6.json": `"dst": "fd61::/48"`, "addr.json": `"mtu": 1320`} {
+					if !strings.Contains(up[c], s) {
+						t.Errorf("after up, %s lacks %s:\n%s", c, s, up[c])
+					}
+				}
+			}},
+		{"fulltunnel", fmt.Sprintf("[Interface]\nPrivateKey = %s\nAddress = 10.62.0.2/32, fd62::2/128\n\n"+
+			"[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = 0.0.0.0/0, ::/0\nEndpoint = 192.0.2.7:51820\nPersistentKeepalive = 25\n",
+			priv, peer.PublicKey(), psk), true,
+			func(t *testing.T, up snapshot) {
+				for c, s := range map[string]string{"rule4.json": `"suppress_prefixlen": 0`, "rule6.json": `"fwmark": "0xca6c"`,
+					"nft.json": `"wg-quick-wgq0"`, "sysctl.txt": "1"} {
+					if !strings.Contains(up[c], s) {
+						t.Errorf("after up, %s lacks %s:\n%s", c, s, up[c])
+					}
+				}
+			}},
+	}
+	debianPath := "/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, c := range configs {
+		t.Run(c.name, func(t *testing.T) {
+			debian := runQuick(t, e, e.debianQuick, debianPath, c.conf, c.randomPort)
+			ours := runQuick(t, e, e.ourQuick, e.ours+":"+debianPath, c.conf, c.randomPort)
+			for _, r := range []struct {
+				name string
+				q    quickRun
+			}{{"debian", debian}, {"ours", ours}} {
+				if r.q.upRC != "0" || r.q.downRC != "0" {
+					t.Fatalf("%s: up exit %s, down exit %s\n%s", r.name, r.q.upRC, r.q.downRC, r.q.logs)
+				}
+				// sysctl.txt: wg-quick sets src_valid_mark and leaves it.
+				before, down := r.q.snaps["before"], r.q.snaps["down"]
+				delete(before, "sysctl.txt")
+				delete(down, "sysctl.txt")
+				if d := diffSnap(before, down); d != "" {
+					t.Errorf("%s: state after down differs from before up (-before +after):\n%s", r.name, d)
+				}
+				if !strings.Contains(r.q.snaps["up"]["wg.txt"], "wgq0\t") {
+					t.Errorf("%s: no wgq0 in wg show all dump after up:\n%s", r.name, r.q.snaps["up"]["wg.txt"])
+				}
+			}
+			c.check(t, debian.snaps["up"])
+			if d := diffSnap(debian.snaps["before"], ours.snaps["before"]); d != "" {
+				t.Errorf("namespaces differ before up (-debian +ours):\n%s", d)
+			}
+			if d := diffSnap(debian.snaps["up"], ours.snaps["up"]); d != "" {
+				t.Errorf("state after up differs (-debian +ours):\n%s\ndebian's log:\n%s\nour log:\n%s", d, debian.logs, ours.logs)
+			}
+		})
+	}
+}
