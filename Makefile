@@ -16,7 +16,7 @@ GOOSES   := linux freebsd openbsd windows darwin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/wgshim/wgshim/version.Version=$(VERSION)
 
-.PHONY: all build test test-unit test-race test-fuzz test-kernel test-e2e check cross bench bench-tunnel demo install clean
+.PHONY: all build test test-unit test-race test-fuzz test-kernel test-e2e check cross bench bench-tunnel demo install clean windows-package
 
 all: build
 
@@ -83,8 +83,33 @@ install: build
 	@for c in $(CMDS); do install -m 0755 bin/$$c $(DESTDIR)$(BINDIR)/$$c; done
 	@$(MAKE) --no-print-directory install-extra
 
+# windows-package: dist/wgshim-VERSION-windows-ARCH.zip for amd64 and
+# arm64, as docs/windows.md ("How the Windows package is assembled")
+# describes. wintun.dll cannot be downloaded here: pass WINTUN_ZIP=path to
+# a checked wintun-0.14.1.zip to include it; without it the package asks
+# the user to add the DLL (the daemon says where).
+WINTUN_ZIP    ?=
+WINTUN_SHA256 := 07c256185d6ee3652e09fa55c0b673e2624b565e02c4b9091c79ca7d2f24ef51
+windows-package:
+	@for arch in amd64 arm64; do \
+		d=dist/wgshim-$(VERSION)-windows-$$arch; rm -rf $$d; mkdir -p $$d/Data/Configurations $$d/Data/Logs; \
+		for c in $(CMDS); do \
+			GOOS=windows GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$d/$$c.exe ./cmd/$$c || exit 1; \
+		done; \
+		if [ -n "$(WINTUN_ZIP)" ]; then \
+			echo "$(WINTUN_SHA256)  $(WINTUN_ZIP)" | sha256sum -c - || exit 1; \
+			unzip -p "$(WINTUN_ZIP)" wintun/bin/$$arch/wintun.dll > $$d/wintun.dll || exit 1; \
+			unzip -p "$(WINTUN_ZIP)" wintun/LICENSE.txt > $$d/wintun-LICENSE.txt || exit 1; \
+		else echo "windows-package: no WINTUN_ZIP: $$d has no wintun.dll (see docs/windows.md)"; fi; \
+		cp LICENSE $$d/LICENSE.txt; cp docs/windows.md $$d/README.md; \
+		(cd dist && rm -f wgshim-$(VERSION)-windows-$$arch.zip && \
+			(command -v zip >/dev/null && zip -qr wgshim-$(VERSION)-windows-$$arch.zip wgshim-$(VERSION)-windows-$$arch || \
+			 tar -czf wgshim-$(VERSION)-windows-$$arch.tar.gz wgshim-$(VERSION)-windows-$$arch)); \
+		echo "dist/wgshim-$(VERSION)-windows-$$arch"; \
+	done
+
 clean:
-	rm -rf bin
+	rm -rf bin dist
 
 # Man pages, completions and the systemd unit (install-extra).
 -include mk/install.mk
