@@ -90,7 +90,8 @@ type setParser struct {
 func (p *setParser) line(line []byte) *Error {
 	key, value, ok := cut(line)
 	if !ok {
-		return errorf(EPROTO, "no '=' in %q", clip(line))
+		// The line is not echoed: it could be a key pasted on its own.
+		return errorf(EPROTO, "no '=' (a line of %d bytes)", len(line))
 	}
 	if string(key) == "public_key" {
 		return p.publicKey(value)
