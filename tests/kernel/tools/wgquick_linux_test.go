@@ -20,39 +20,36 @@ import (
 // $1: output directory, $2: wg-quick, $3: configuration, $4: Debian's wg.
 const quickDriver = `set -u
 out=$1 quick=$2 conf=$3 wg=$4
+# Few process starts: each one is slow in the VM.
 echo 1 > /proc/sys/net/ipv6/conf/default/addr_gen_mode || exit 90
-ip link set lo up
-ip link add uplink0 address 02:00:00:00:00:01 type veth peer name uplink1 address 02:00:00:00:00:02 || exit 91
-ip link set uplink1 up
-ip link set uplink0 mtu 1400 up
-ip addr add 192.0.2.1/24 dev uplink0
-ip addr add 2001:db8::1/64 dev uplink0 nodad
-ip route add default via 192.0.2.254
-ip -6 route add default via 2001:db8::fe
-for i in $(seq 100); do
-	ip -6 route show table local | grep -q '^local 2001:db8::1 ' && break
-	sleep 0.05
+ip -batch - <<EOB || exit 91
+link set lo up
+link add uplink0 address 02:00:00:00:00:01 type veth peer name uplink1 address 02:00:00:00:00:02
+link set uplink1 up
+link set uplink0 mtu 1400 up
+addr add 192.0.2.1/24 dev uplink0
+addr add 2001:db8::1/64 dev uplink0 nodad
+route add default via 192.0.2.254
+route add default via 2001:db8::fe
+EOB
+for ((i = 0; i < 100; i++)); do
+	[[ $(ip -6 route show table local) == *"local 2001:db8::1 "* ]] && break
 done
 
 snap() {
-	local d=$out/$1 i
-	mkdir -p "$d"
+	local prev= cur i
 	# Read until two reads agree: routes follow addresses asynchronously.
-	for i in $(seq 40); do
-		ip -j addr > "$d/addr.json"
-		ip -j -4 route show table all > "$d/route4.json"
-		ip -j -6 route show table all > "$d/route6.json"
-		ip -j -4 rule > "$d/rule4.json"
-		ip -j -6 rule > "$d/rule6.json"
-		cat "$d"/*.json > "$d.now"
-		if [ -e "$d.prev" ] && cmp -s "$d.prev" "$d.now"; then break; fi
-		mv "$d.now" "$d.prev"
-		sleep 0.05
+	for ((i = 0; i < 40; i++)); do
+		cur=$(ip -j addr; echo "@@ route4.json"; ip -j -4 route show table all; echo "@@ route6.json"
+			ip -j -6 route show table all; echo "@@ rule4.json"; ip -j -4 rule; echo "@@ rule6.json"; ip -j -6 rule)
+		[[ $cur == "$prev" ]] && break
+		prev=$cur
 	done
-	rm -f "$d.prev" "$d.now"
-	nft -j list ruleset > "$d/nft.json"
-	"$wg" show all dump > "$d/wg.txt" 2>&1
-	cat /proc/sys/net/ipv4/conf/all/src_valid_mark > "$d/sysctl.txt"
+	{
+		echo "@@ addr.json"; echo "$cur"; echo "@@ nft.json"; nft -j list ruleset
+		echo "@@ wg.txt"; "$wg" show all dump 2>&1
+		echo "@@ sysctl.txt"; echo "$(< /proc/sys/net/ipv4/conf/all/src_valid_mark)"
+	} > "$out/$1.txt"
 }
 
 snap before
@@ -100,8 +97,9 @@ func runQuick(t *testing.T, e env, quick, path, conf string, randomPort bool) qu
 	q.logs = "up:\n" + read("up.log") + "down:\n" + read("down.log")
 	for _, s := range []string{"before", "up", "down"} {
 		snap := snapshot{}
-		for _, c := range []string{"addr.json", "route4.json", "route6.json", "rule4.json", "rule6.json", "nft.json", "wg.txt", "sysctl.txt"} {
-			text := read(filepath.Join(s, c))
+		parts := strings.Split(read(s+".txt"), "@@ ")
+		for _, part := range parts[1:] {
+			c, text, _ := strings.Cut(part, "\n")
 			switch {
 			case c == "wg.txt":
 				text = normaliseDump(text, randomPort)
@@ -112,6 +110,9 @@ func runQuick(t *testing.T, e env, quick, path, conf string, randomPort bool) qu
 				}
 			}
 			snap[c] = text
+		}
+		if len(snap) != 8 || parts[0] != "" {
+			t.Fatalf("snapshot %s: %d components %v, want 8\n%s", s, len(snap), parts, r)
 		}
 		q.snaps[s] = snap
 	}
