@@ -8,20 +8,23 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 )
 
 // Listen creates the UAPI socket <dir>/<iface>.sock (spec uapi.md §1) and
-// returns its listener, a *net.UnixListener that removes the file when
-// closed. An empty dir means DefaultDir.
+// returns its listener, which removes the file when closed. An empty dir
+// means DefaultDir.
 //
 // The directory is created with mode 0755 if missing; the socket gets mode
-// 0700 (what wireguard-go gets by binding under umask 077; the umask is
-// process-wide, so the mode is set with chmod right after bind instead).
-// If the name is taken, Listen connects to it: when that succeeds another
+// 0700 (what wireguard-go gets by binding under umask 077). The socket is
+// bound under a temporary name, made 0700 and listening, and only then
+// renamed into place: so no client ever sees it with a looser mode, or
+// sees it refuse a connection and removes it as stale (as wg(8) does).
+// If the name is taken by a socket that accepts connections, another
 // daemon owns the interface and Listen fails with "unix socket in use";
-// otherwise the file is stale and is replaced.
+// a stale file is replaced.
 func Listen(dir, iface string) (net.Listener, error) {
 	if err := checkName(iface); err != nil {
 		return nil, err
@@ -33,26 +36,48 @@ func Listen(dir, iface string) (net.Listener, error) {
 		return nil, fmt.Errorf("uapi listen: %w", err)
 	}
 	path := SocketPath(dir, iface)
-	addr := &net.UnixAddr{Name: path, Net: "unix"}
-	l, err := net.ListenUnix("unix", addr)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		if c, derr := net.Dial("unix", path); derr == nil {
-			c.Close()
-			return nil, fmt.Errorf("uapi listen: %s: unix socket in use", path)
-		}
-		if rerr := os.Remove(path); rerr != nil {
-			return nil, fmt.Errorf("uapi listen: remove stale socket: %w", rerr)
-		}
-		l, err = net.ListenUnix("unix", addr)
+	if c, err := net.Dial("unix", path); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("uapi listen: %s: unix socket in use", path)
 	}
+	tmp := filepath.Join(dir, fmt.Sprintf(".%s.%d.tmp", iface, os.Getpid()))
+	os.Remove(tmp)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {
 		return nil, fmt.Errorf("uapi listen: %w", err)
 	}
-	if err := os.Chmod(path, 0o700); err != nil {
+	l.SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, 0o700); err != nil {
+		l.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("uapi listen: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		l.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("uapi listen: %w", err)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
 		l.Close()
 		return nil, fmt.Errorf("uapi listen: %w", err)
 	}
-	return l, nil
+	return &socketListener{UnixListener: l, path: path, file: fi}, nil
+}
+
+// socketListener removes its socket file when closed, unless the file is
+// no longer this socket (another daemon may have replaced it as stale).
+type socketListener struct {
+	*net.UnixListener
+	path string
+	file fs.FileInfo
+}
+
+func (l *socketListener) Close() error {
+	if fi, err := os.Lstat(l.path); err == nil && os.SameFile(fi, l.file) {
+		os.Remove(l.path)
+	}
+	return l.UnixListener.Close()
 }
 
 // mkdir creates dir with mode 0755 (whatever the umask) if it is missing.
