@@ -176,7 +176,12 @@ func (c *cmd) pretty(dev *device) {
 	var b strings.Builder
 	d := dev.d
 	b.WriteString(termReset)
-	b.WriteString(termGreen + termBold + "interface" + termReset + ": " + termGreen + dev.name + termReset + "\n")
+	b.WriteString(termGreen + termBold + "interface" + termReset + ": " + termGreen + dev.name + termReset)
+	if d.Alias != "" {
+		// OpenBSD: the wgN that wg-quick picked for a configuration.
+		b.WriteString(" (" + d.Alias + ")")
+	}
+	b.WriteString("\n")
 	field := func(label, value string) {
 		b.WriteString("  " + termBold + label + termReset + ": " + value + "\n")
 	}

@@ -44,7 +44,10 @@ type PeerConfig struct {
 
 // Device is the observed state of a WireGuard link.
 type Device struct {
-	Name         string
+	Name string
+	// Alias is the wg-quick configuration name of an interface whose name
+	// the OS picks itself (OpenBSD's wgN); empty elsewhere.
+	Alias        string
 	Type         DeviceType
 	PrivateKey   Key
 	PublicKey    Key

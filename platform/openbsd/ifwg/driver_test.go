@@ -157,6 +157,16 @@ func TestDriverCreateOpen(t *testing.T) {
 	if l, err := d.OpenConfig("wg0"); err != nil || l.Name() != "wg2" {
 		t.Errorf("OpenConfig wg0: %v, %v; want wg2", l, err)
 	}
+	// Get reports the configuration name, for `wg show wg1` to show it.
+	for unit, alias := range map[string]string{"wg1": "office", "wg2": "wg0", "wg0": ""} {
+		l, err := d.Open(unit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dev, err := l.Get(); err != nil || dev.Alias != alias {
+			t.Errorf("Get %s: alias %q, %v; want %q", unit, dev.Alias, err, alias)
+		}
+	}
 	for _, missing := range []string{"wg9", "nowhere"} {
 		if _, err := d.Open(missing); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("Open %s: %v, want os.ErrNotExist", missing, err)

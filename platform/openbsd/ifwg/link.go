@@ -2,6 +2,7 @@ package ifwg
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/wgshim/wgshim/core/wgtypes"
 	"github.com/wgshim/wgshim/platform"
@@ -42,6 +43,14 @@ func (l *Link) get() (*wgtypes.Device, error) {
 		return nil, err
 	}
 	d.Name, d.Type = l.name, wgtypes.OpenBSDKernel
+	// wg-quick tags the wgN it picked with its configuration name; the
+	// description is cosmetic, so failing to read it is not an error.
+	if descr, err := l.s.description(l.name); err == nil {
+		d.Alias, _ = strings.CutPrefix(descr, DescriptionPrefix)
+		if d.Alias == descr {
+			d.Alias = ""
+		}
+	}
 	return d, nil
 }
 
