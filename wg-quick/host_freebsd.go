@@ -121,9 +121,7 @@ func (h *freebsdHost) Do(ctx context.Context, op Op) (*Op, error) {
 	case DeleteLink:
 		return nil, h.deleteLink(op.Iface)
 	case Hook:
-		// Upstream runs hooks with bash; sh(1) is what a stock FreeBSD
-		// has (bash is a package).
-		cmd := exec.CommandContext(ctx, "/bin/sh", "-c", op.Text)
+		cmd := exec.CommandContext(ctx, hookShell(), "-c", op.Text)
 		cmd.Stdout, cmd.Stderr = h.stdout, h.stderr
 		return nil, cmd.Run()
 	case SetConfig:
@@ -408,4 +406,14 @@ func writeFileAtomicBSD(path string, b []byte) error {
 		return fmt.Errorf("could not move configuration file: %w", err)
 	}
 	return nil
+}
+
+// hookShell is bash when installed, as upstream runs hooks (so a Linux
+// recipe's bash-isms keep working), else sh(1): bash is a package on
+// FreeBSD, not part of the base system.
+func hookShell() string {
+	if p, err := exec.LookPath("bash"); err == nil {
+		return p
+	}
+	return "/bin/sh"
 }
