@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -276,19 +275,13 @@ func (h *freebsdHost) saveConfig(op Op) error {
 	cmd := exec.Command("resolvconf", "-l", op.Iface)
 	cmd.Stdout = &out
 	if cmd.Run() == nil {
-		for _, line := range strings.Split(out.String(), "\n") {
-			if m := bsdNameserverRE.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
-				if a, err := netip.ParseAddr(m[1]); err == nil {
-					run.DNS = append(run.DNS, a)
-				}
-			}
-		}
+		run.DNS = parseNameservers(out.String())
 	}
 	b, err := encodeConfig(RunningConfig(c, dev, run))
 	if err != nil {
 		return err
 	}
-	return writeFileAtomicBSD(c.File, b)
+	return writeFileAtomic(c.File, b)
 }
 
 // startFreeBSDMonitor is monitor_daemon: this executable run again as the
@@ -377,36 +370,6 @@ func (m *freebsdMonitor) Endpoints() ([]netip.Addr, error) {
 
 func (m *freebsdMonitor) AddRoute(r bsd.Route) error    { return m.rt.AddRoute(r) }
 func (m *freebsdMonitor) DeleteRoute(r bsd.Route) error { return m.rt.DeleteRoute(r) }
-
-// bsdNameserverRE and writeFileAtomicBSD are host_linux.go's
-// nameserverRE and writeFileAtomic, which that file keeps to Linux.
-var bsdNameserverRE = regexp.MustCompile(`^nameserver ([a-zA-Z0-9_=+:%.-]+)$`)
-
-// writeFileAtomicBSD writes path.tmp with mode 0600, syncs it and renames
-// it over path, as save_config does under umask 077.
-func writeFileAtomicBSD(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("could not write configuration file: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("could not write configuration file: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("could not move configuration file: %w", err)
-	}
-	return nil
-}
 
 // hookShell is bash when installed, as upstream runs hooks (so a Linux
 // recipe's bash-isms keep working), else sh(1): bash is a package on
