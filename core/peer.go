@@ -162,10 +162,13 @@ func (p *Peer) sendInitiation(isRetry bool) {
 	p.cookies.addMACs(msg[:], now)
 	p.timersTraversal()
 	p.timersAuthPacketSent()
+	// Arm the retransmission before sending: the response can be handled
+	// by another goroutine before sendMessage returns, and arming after
+	// that would schedule a needless retry of a completed handshake.
+	p.timersHandshakeInitiated()
 	if err := p.sendMessage(msg[:]); err != nil {
 		d.log.Verbosef("%v: send handshake initiation: %v", p, err)
 	}
-	p.timersHandshakeInitiated()
 }
 
 // sendResponse answers the initiation p's handshake consumed.

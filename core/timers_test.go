@@ -293,3 +293,24 @@ func TestInitiationFloodIsRefused(t *testing.T) {
 		t.Fatal("older initiation accepted after a newer one")
 	}
 }
+
+// A completed handshake leaves no retransmission behind, even when the
+// response is handled before the goroutine that sent the initiation has
+// finished sending it (which happened under load before the timer was
+// armed ahead of the send).
+func TestNoRetransmitAfterHandshake(t *testing.T) {
+	for range 20 {
+		tn := newTestNet(t, true)
+		tn.handshake(t)
+		tn.settle()
+		if tn.peerOf(tn.a, tn.b).timers.retransmitHandshake.isPending() {
+			t.Fatal("retransmit timer still armed after the handshake completed")
+		}
+		tn.advance(RekeyTimeout + rekeyJitterMax)
+		if c := tn.count("1", tn.a); c != 1 {
+			t.Fatalf("%d initiations for one handshake", c)
+		}
+		tn.a.dev.Close()
+		tn.b.dev.Close()
+	}
+}
