@@ -1,9 +1,9 @@
 package tundev
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/wgshim/wgshim/platform/bsd"
 	"io"
 	"os"
 	"sync"
@@ -13,13 +13,7 @@ import (
 
 // HeaderLen is the address-family header of TUNSIFHEAD mode; Read and
 // Write need at least this much headroom before offset.
-const HeaderLen = 4
-
-// Address families in the header (sys/sys/socket.h).
-const (
-	afInet  = 2
-	afInet6 = 28
-)
+const HeaderLen = bsd.TunHeaderLen
 
 // BatchSize is one: tun(4) moves one packet per read(2) or write(2).
 const BatchSize = 1
@@ -32,34 +26,15 @@ var (
 // PutHeader writes the address family of the IP packet at b[HeaderLen:]
 // into b[:HeaderLen].
 func PutHeader(b []byte) error {
-	if len(b) <= HeaderLen {
+	if !bsd.PutTunHeader(b, bsd.AFInet6FreeBSD) {
 		return errNotIP
 	}
-	var af uint32
-	switch b[HeaderLen] >> 4 {
-	case 4:
-		af = afInet
-	case 6:
-		af = afInet6
-	default:
-		return errNotIP
-	}
-	binary.BigEndian.PutUint32(b, af)
 	return nil
 }
 
 // CheckHeader reports whether b starts with the header of an IPv4 or IPv6
 // packet.
-func CheckHeader(b []byte) bool {
-	if len(b) <= HeaderLen {
-		return false
-	}
-	switch binary.BigEndian.Uint32(b) {
-	case afInet, afInet6:
-		return true
-	}
-	return false
-}
+func CheckHeader(b []byte) bool { return bsd.TunHeaderFamily(b, bsd.AFInet6FreeBSD) != 0 }
 
 // system is what the device needs from the OS besides its descriptor.
 type system interface {

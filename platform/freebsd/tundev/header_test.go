@@ -1,6 +1,8 @@
 package tundev
 
 import (
+	"github.com/wgshim/wgshim/platform/bsd"
+
 	"bytes"
 	"net/netip"
 	"testing"
@@ -44,7 +46,7 @@ func FuzzHeader(f *testing.F) {
 			if !CheckHeader(c) {
 				t.Fatalf("PutHeader wrote a header CheckHeader refuses: % x", c[:4])
 			}
-			if ok && !bytes.Equal(c[:4], b[:4]) && (b[4]>>4 == 4) == (b[3] == afInet) {
+			if ok && !bytes.Equal(c[:4], b[:4]) && (b[4]>>4 == 4) == (b[3] == bsd.AFInet) {
 				t.Fatalf("header changed for a consistent packet: % x -> % x", b[:4], c[:4])
 			}
 		}

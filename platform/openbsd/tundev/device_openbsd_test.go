@@ -1,6 +1,8 @@
 package tundev
 
 import (
+	"github.com/wgshim/wgshim/platform/bsd"
+
 	"errors"
 	"os"
 	"os/exec"
@@ -39,8 +41,8 @@ func TestLayout(t *testing.T) {
 	check("RTM_IFANNOUNCE", rtmIfAnnounce, unix.RTM_IFANNOUNCE)
 	check("IFAN_DEPARTURE", ifanDeparture, unix.IFAN_DEPARTURE)
 	check("IFF_UP", iffUp, unix.IFF_UP)
-	check("AF_INET", afInet, unix.AF_INET)
-	check("AF_INET6", afInet6, unix.AF_INET6)
+	check("AF_INET", bsd.AFInet, unix.AF_INET)
+	check("AF_INET6", bsd.AFInet6OpenBSD, unix.AF_INET6)
 	check("TUNSIFMODE", tunSIFMode, 0x8004745d)
 }
 
