@@ -146,19 +146,24 @@ func (p *Peer) sendInitiation(isRetry bool) {
 		p.timers.handshakeAttempts = 0
 		p.timers.mu.Unlock()
 	}
+	if !p.running.Load() {
+		return
+	}
+	// Claim the send slot atomically: the TUN reader and a crypto worker
+	// can both find the session spent at the same instant.
 	now := d.now()
 	last := p.lastSentHandshake.Load()
 	if last != 0 && now.Sub(time.Unix(0, last)) < RekeyTimeout {
 		return
 	}
-	if !p.running.Load() {
+	if !p.lastSentHandshake.CompareAndSwap(last, now.UnixNano()) {
 		return
 	}
 	var msg [initiationSize]byte
 	if err := d.createInitiation(p, &msg); err != nil {
+		p.lastSentHandshake.CompareAndSwap(now.UnixNano(), last)
 		return
 	}
-	p.lastSentHandshake.Store(now.UnixNano())
 	p.cookies.addMACs(msg[:], now)
 	p.timersTraversal()
 	p.timersAuthPacketSent()
