@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wgshim/wgshim/core/conn"
+	"github.com/wgshim/wgshim/platform/udpseg"
 )
 
 const (
@@ -342,7 +343,7 @@ func (r *receiver) drain(packets [][]byte, sizes []int, eps []conn.Endpoint) int
 	total := 0
 	for r.head < len(r.pend) && total < len(packets) {
 		p := r.pend[r.head]
-		n, next := splitSegments(r.groBufs[r.head][:p.n], p.seg, r.off, packets[total:], sizes[total:])
+		n, next := udpseg.SplitSegments(r.groBufs[r.head][:p.n], p.seg, r.off, packets[total:], sizes[total:])
 		for i := total; i < total+n; i++ {
 			eps[i] = p.ep
 		}
@@ -427,7 +428,7 @@ type sender struct {
 	hdrs    []mmsghdr
 	iovs    []unix.Iovec
 	ctrl    []byte
-	spans   []span
+	spans   []udpseg.Span
 	name    [sizeofSockaddr]byte
 	count   int // messages built
 	niov    int // iovecs used
@@ -447,7 +448,7 @@ func (b *Bind) getSender(n int) *sender {
 		sc.hdrs = make([]mmsghdr, n)
 		sc.iovs = make([]unix.Iovec, n)
 		sc.ctrl = make([]byte, n*sendControlSize)
-		sc.spans = make([]span, 0, n)
+		sc.spans = make([]udpseg.Span, 0, n)
 	}
 	return sc
 }
@@ -492,7 +493,7 @@ func (b *Bind) Send(bufs [][]byte, offset int, ep conn.Endpoint) error {
 	srcRetried, gsoOff := false, false
 	for start := 0; ; {
 		gso := !gsoOff && s.gso.Load()
-		sc.spans = planSends(bufs[start:], offset, gso, s.maxGSOSegs, s.maxGSOBytes, sc.spans[:0])
+		sc.spans = udpseg.PlanSends(bufs[start:], offset, gso, s.maxGSOSegs, s.maxGSOBytes, sc.spans[:0])
 		sc.build(bufs[start:], offset, nameLen, src, ifindex)
 		errno, err := s.sendSpans(sc)
 		if err != nil {
@@ -502,8 +503,8 @@ func (b *Bind) Send(bufs [][]byte, offset int, ep conn.Endpoint) error {
 			return nil
 		}
 		failed := sc.spans[sc.sent]
-		coalesced := failed.end-failed.start > 1
-		start += failed.start
+		coalesced := failed.End-failed.Start > 1
+		start += failed.Start
 		switch {
 		case src.IsValid() && !srcRetried && (errno == unix.EINVAL || errno == unix.ENETUNREACH || errno == unix.EADDRNOTAVAIL):
 			// The sticky source is gone (its address was removed): IPv6
@@ -533,7 +534,7 @@ func (sc *sender) build(bufs [][]byte, offset, nameLen int, src netip.Addr, ifin
 	k := 0
 	for j, sp := range sc.spans {
 		first := k
-		for i := sp.start; i < sp.end; i++ {
+		for i := sp.Start; i < sp.End; i++ {
 			b := bufs[i][offset:]
 			sc.iovs[k].Base = unsafe.SliceData(b)
 			sc.iovs[k].SetLen(len(b))
@@ -545,15 +546,15 @@ func (sc *sender) build(bufs [][]byte, offset, nameLen int, src netip.Addr, ifin
 			Namelen: uint32(nameLen),
 			Iov:     &sc.iovs[first],
 		}
-		h.hdr.SetIovlen(sp.end - sp.start)
+		h.hdr.SetIovlen(sp.End - sp.Start)
 		h.n = 0
 		c := sc.ctrl[j*sendControlSize : (j+1)*sendControlSize]
 		cl := 0
 		if src.IsValid() {
 			cl += putPktinfo(c, src, ifindex)
 		}
-		if sp.end-sp.start > 1 {
-			cl += putSegment(c[cl:], uint16(sp.seg))
+		if sp.End-sp.Start > 1 {
+			cl += putSegment(c[cl:], uint16(sp.Seg))
 		}
 		if cl > 0 {
 			h.hdr.Control = &c[0]
@@ -580,7 +581,7 @@ func (s *socket) sendSpans(sc *sender) (unix.Errno, error) {
 	}
 	if sc.errno == 0 {
 		for _, sp := range sc.spans {
-			if sp.end-sp.start > 1 {
+			if sp.End-sp.Start > 1 {
 				s.gsoSends.Add(1)
 			}
 		}

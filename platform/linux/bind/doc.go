@@ -18,9 +18,10 @@
 //     (EINVAL for IPv6, ENETUNREACH for IPv4) forgets it and retries once;
 //   - SetMark: SO_MARK on both sockets, re-applied on every Open.
 //
-// Control-message encoding, sockaddr parsing and the GSO/GRO planning are
-// plain functions without build tags, so their tests run on every OS; the
-// syscalls live in _linux.go files. On other OSes New returns a Bind whose
+// Control-message encoding and sockaddr parsing are plain functions without
+// build tags, so their tests run on every OS; the GSO/GRO planning is shared
+// with the Windows bind in platform/udpseg; the syscalls live in _linux.go
+// files. On other OSes New returns a Bind whose
 // Open fails with errors.ErrUnsupported.
 //
 // Who imports it: the Linux wiring of the engine (cmd/wgshim, platform

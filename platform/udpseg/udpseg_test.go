@@ -1,10 +1,17 @@
-package bind
+package udpseg
 
 import (
 	"bytes"
 	"math/rand/v2"
 	"slices"
 	"testing"
+)
+
+// Limits of the Linux UDP GSO path, which the tests use as realistic
+// defaults: 64 segments, and an IPv4 packet's length field.
+const (
+	testMaxSegs  = 64
+	testMaxBytes = 0xffff - 20 - 8
 )
 
 func bufsOfSizes(offset int, sizes ...int) [][]byte {
@@ -19,80 +26,80 @@ func TestPlanSends(t *testing.T) {
 	tests := []struct {
 		name     string
 		sizes    []int
-		gso      bool
+		seg      bool
 		maxSegs  int
 		maxBytes int
-		want     []span
+		want     []Span
 	}{
 		{
-			name:  "gso off: one send each",
+			name:  "segmentation off: one send each",
 			sizes: []int{100, 100, 100},
-			want:  []span{{0, 1, 100}, {1, 2, 100}, {2, 3, 100}},
+			want:  []Span{{0, 1, 100}, {1, 2, 100}, {2, 3, 100}},
 		},
 		{
 			name:  "equal sizes coalesce",
 			sizes: []int{100, 100, 100},
-			gso:   true,
-			want:  []span{{0, 3, 100}},
+			seg:   true,
+			want:  []Span{{0, 3, 100}},
 		},
 		{
 			name:  "shorter last ends the group",
 			sizes: []int{100, 100, 60, 100, 100},
-			gso:   true,
-			want:  []span{{0, 3, 100}, {3, 5, 100}},
+			seg:   true,
+			want:  []Span{{0, 3, 100}, {3, 5, 100}},
 		},
 		{
 			name:  "longer one starts a new group",
 			sizes: []int{100, 100, 150, 150},
-			gso:   true,
-			want:  []span{{0, 2, 100}, {2, 4, 150}},
+			seg:   true,
+			want:  []Span{{0, 2, 100}, {2, 4, 150}},
 		},
 		{
 			name:    "segment limit",
 			sizes:   []int{10, 10, 10, 10, 10},
-			gso:     true,
+			seg:     true,
 			maxSegs: 2,
-			want:    []span{{0, 2, 10}, {2, 4, 10}, {4, 5, 10}},
+			want:    []Span{{0, 2, 10}, {2, 4, 10}, {4, 5, 10}},
 		},
 		{
 			name:     "byte limit",
 			sizes:    []int{40, 40, 40, 40},
-			gso:      true,
+			seg:      true,
 			maxBytes: 100,
-			want:     []span{{0, 2, 40}, {2, 4, 40}},
+			want:     []Span{{0, 2, 40}, {2, 4, 40}},
 		},
 		{
 			name:     "short tail must fit the byte limit too",
 			sizes:    []int{40, 40, 30},
-			gso:      true,
+			seg:      true,
 			maxBytes: 100,
-			want:     []span{{0, 2, 40}, {2, 3, 30}},
+			want:     []Span{{0, 2, 40}, {2, 3, 30}},
 		},
 		{
 			name:  "empty datagrams go alone",
 			sizes: []int{100, 0, 0, 100},
-			gso:   true,
-			want:  []span{{0, 1, 100}, {1, 2, 0}, {2, 3, 0}, {3, 4, 100}},
+			seg:   true,
+			want:  []Span{{0, 1, 100}, {1, 2, 0}, {2, 3, 0}, {3, 4, 100}},
 		},
 		{
 			name:  "nothing",
 			sizes: nil,
-			gso:   true,
+			seg:   true,
 			want:  nil,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.maxSegs == 0 {
-				tt.maxSegs = maxGSOSegments
+				tt.maxSegs = testMaxSegs
 			}
 			if tt.maxBytes == 0 {
-				tt.maxBytes = maxGSOBytes4
+				tt.maxBytes = testMaxBytes
 			}
 			const offset = 16
-			got := planSends(bufsOfSizes(offset, tt.sizes...), offset, tt.gso, tt.maxSegs, tt.maxBytes, nil)
+			got := PlanSends(bufsOfSizes(offset, tt.sizes...), offset, tt.seg, tt.maxSegs, tt.maxBytes, nil)
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("planSends(%v) =\n%v\nwant\n%v", tt.sizes, got, tt.want)
+				t.Errorf("PlanSends(%v) =\n%v\nwant\n%v", tt.sizes, got, tt.want)
 			}
 		})
 	}
@@ -100,32 +107,32 @@ func TestPlanSends(t *testing.T) {
 
 // checkPlan verifies the invariants a plan must satisfy for the kernel to
 // accept it and for every datagram to go out exactly once, in order.
-func checkPlan(t *testing.T, sizes []int, gso bool, maxSegs, maxBytes int, plan []span) {
+func checkPlan(t *testing.T, sizes []int, seg bool, maxSegs, maxBytes int, plan []Span) {
 	t.Helper()
 	next := 0
 	for _, sp := range plan {
-		if sp.start != next || sp.end <= sp.start {
+		if sp.Start != next || sp.End <= sp.Start {
 			t.Fatalf("span %v does not continue at %d", sp, next)
 		}
-		next = sp.end
-		n := sp.end - sp.start
+		next = sp.End
+		n := sp.End - sp.Start
 		if n == 1 {
 			continue
 		}
-		if !gso {
-			t.Fatalf("span %v coalesces with gso off", sp)
+		if !seg {
+			t.Fatalf("span %v coalesces with segmentation off", sp)
 		}
 		if n > maxSegs {
 			t.Fatalf("span %v has %d > %d segments", sp, n, maxSegs)
 		}
 		total := 0
-		for i := sp.start; i < sp.end; i++ {
+		for i := sp.Start; i < sp.End; i++ {
 			total += sizes[i]
-			last := i == sp.end-1
-			if !last && sizes[i] != sp.seg {
-				t.Fatalf("span %v: datagram %d is %d bytes, want %d", sp, i, sizes[i], sp.seg)
+			last := i == sp.End-1
+			if !last && sizes[i] != sp.Seg {
+				t.Fatalf("span %v: datagram %d is %d bytes, want %d", sp, i, sizes[i], sp.Seg)
 			}
-			if last && (sizes[i] > sp.seg || sizes[i] == 0) {
+			if last && (sizes[i] > sp.Seg || sizes[i] == 0) {
 				t.Fatalf("span %v: last datagram %d is %d bytes", sp, i, sizes[i])
 			}
 		}
@@ -141,7 +148,7 @@ func checkPlan(t *testing.T, sizes []int, gso bool, maxSegs, maxBytes int, plan 
 func FuzzPlanSends(f *testing.F) {
 	f.Add([]byte{100, 100, 100, 50, 0, 7}, true, uint8(3), uint16(300))
 	f.Add([]byte{1, 1, 1, 1}, false, uint8(64), uint16(65000))
-	f.Fuzz(func(t *testing.T, in []byte, gso bool, maxSegs uint8, maxBytes uint16) {
+	f.Fuzz(func(t *testing.T, in []byte, seg bool, maxSegs uint8, maxBytes uint16) {
 		if maxSegs == 0 || maxBytes == 0 {
 			return
 		}
@@ -149,8 +156,8 @@ func FuzzPlanSends(f *testing.F) {
 		for i, v := range in {
 			sizes[i] = int(v) * 7
 		}
-		plan := planSends(bufsOfSizes(0, sizes...), 0, gso, int(maxSegs), int(maxBytes), nil)
-		checkPlan(t, sizes, gso, int(maxSegs), int(maxBytes), plan)
+		plan := PlanSends(bufsOfSizes(0, sizes...), 0, seg, int(maxSegs), int(maxBytes), nil)
+		checkPlan(t, sizes, seg, int(maxSegs), int(maxBytes), plan)
 	})
 }
 
@@ -164,8 +171,8 @@ func TestPlanSendsRandom(t *testing.T) {
 				sizes = append(sizes, size)
 			}
 		}
-		plan := planSends(bufsOfSizes(0, sizes...), 0, true, maxGSOSegments, maxGSOBytes4, nil)
-		checkPlan(t, sizes, true, maxGSOSegments, maxGSOBytes4, plan)
+		plan := PlanSends(bufsOfSizes(0, sizes...), 0, true, testMaxSegs, testMaxBytes, nil)
+		checkPlan(t, sizes, true, testMaxSegs, testMaxBytes, plan)
 		if len(plan) >= len(sizes) {
 			t.Fatalf("no coalescing for runs of equal sizes: %d sends for %d datagrams", len(plan), len(sizes))
 		}
@@ -200,7 +207,7 @@ func TestSplitSegments(t *testing.T) {
 				packets[i] = make([]byte, tt.bufSize)
 			}
 			sizes := make([]int, tt.nbufs)
-			n, next := splitSegments(tt.data, tt.seg, tt.off, packets, sizes)
+			n, next := SplitSegments(tt.data, tt.seg, tt.off, packets, sizes)
 			if !slices.Equal(sizes[:n], tt.wantSizes) || next != tt.wantNext {
 				t.Fatalf("splitSegments = sizes %v next %d, want %v next %d", sizes[:n], next, tt.wantSizes, tt.wantNext)
 			}
@@ -224,7 +231,7 @@ func FuzzSplitSegments(f *testing.F) {
 	f.Add(uint16(100), uint8(5), uint16(37))
 	f.Add(uint16(1), uint8(1), uint16(0))
 	f.Fuzz(func(t *testing.T, seg uint16, count uint8, last uint16) {
-		if seg == 0 || count == 0 || int(count) > maxGSOSegments {
+		if seg == 0 || count == 0 || int(count) > testMaxSegs {
 			return
 		}
 		last = last % (seg + 1)
@@ -240,12 +247,12 @@ func FuzzSplitSegments(f *testing.F) {
 			segs = append(segs, s)
 		}
 		data := bytes.Join(segs, nil)
-		packets := make([][]byte, maxGSOSegments)
+		packets := make([][]byte, testMaxSegs)
 		for i := range packets {
 			packets[i] = make([]byte, int(seg))
 		}
 		sizes := make([]int, len(packets))
-		n, next := splitSegments(data, int(seg), 0, packets, sizes)
+		n, next := SplitSegments(data, int(seg), 0, packets, sizes)
 		if n != len(segs) || next != len(data) {
 			t.Fatalf("got %d packets, next %d; want %d, %d", n, next, len(segs), len(data))
 		}
