@@ -193,6 +193,11 @@ func Main(args []string, env Env) int {
 		}
 		return 0
 	}
+	if cmd == "up" {
+		if err := refuseKillSwitch(c, env.GOOS); err != nil {
+			return die(err)
+		}
+	}
 	switch flow {
 	case FlowFreeBSD:
 		return mainFreeBSD(env, c, cmd, dryRun, die)
@@ -304,4 +309,15 @@ func convert(env Env, path string, die func(error) int) int {
 		return die(fmt.Errorf("convert: %w", err))
 	}
 	return 0
+}
+
+// refuseKillSwitch fails "up" for a configuration asking for a kill switch
+// on an OS where wg-quick cannot build one: a tunnel that silently leaks
+// is worse than one that does not start.
+func refuseKillSwitch(c *config.Config, goos string) error {
+	k := c.Interface.KillSwitch
+	if k == nil || !k.V {
+		return nil
+	}
+	return fmt.Errorf("%s: [Interface]: KillSwitch: not available on %s (only on Windows); remove it and block untunnelled traffic with PostUp firewall rules", k.Pos, goos)
 }

@@ -82,6 +82,7 @@ func TestMainErrors(t *testing.T) {
 	good := writeConf(t, dir, "wg0.conf", planCases[0].conf, 0o600)
 	bad := writeConf(t, dir, "wg1.conf", "[Interface]\nPrivateKey = "+testPriv+"\nAddress = 10.0.0.300/24\nTabel = off\n", 0o600)
 	badName := writeConf(t, dir, "not-an-interface-name.conf", planCases[0].conf, 0o600)
+	kill := writeConf(t, dir, "wg2.conf", "[Interface]\nPrivateKey = "+testPriv+"\nKillSwitch = true\n", 0o600)
 	tests := []struct {
 		name string
 		uid  int
@@ -94,6 +95,9 @@ func TestMainErrors(t *testing.T) {
 		{"config errors", 0, []string{"up", bad}, []string{
 			"wg-quick: " + bad + `:3: [Interface]: Address: "10.0.0.300/24" is not a valid prefix`,
 			"wg-quick: " + bad + `:4: [Interface]: unknown key "Tabel" (did you mean "Table"?)`,
+		}},
+		{"kill switch", 0, []string{"up", kill}, []string{
+			"wg-quick: " + kill + ":3: [Interface]: KillSwitch: not available on linux (only on Windows); remove it and block untunnelled traffic with PostUp firewall rules",
 		}},
 		{"down absent", 0, []string{"down", good}, []string{"wg-quick: `wg0' is not a WireGuard interface"}},
 		{"save absent", 0, []string{"save", good}, []string{"wg-quick: `wg0' is not a WireGuard interface"}},

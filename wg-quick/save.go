@@ -22,7 +22,7 @@ type Running struct {
 //
 // Like upstream it takes Address from the interface, DNS servers from the
 // resolver, MTU from the link (only if the file sets MTU), Table,
-// SaveConfig and the hooks from the file, and the wg(8) part from the
+// SaveConfig, KillSwitch and the hooks from the file, and the wg(8) part from the
 // device, peers with their current endpoints. It differs in three ways:
 // IPv6 link-local addresses are left out (a TUN gets one from the kernel,
 // and writing it would make the next `up` fail on a duplicate), DNS search
@@ -52,6 +52,7 @@ func RunningConfig(file *config.Config, dev *wgtypes.Device, run Running) *confi
 	if fi.SaveConfig != nil && fi.SaveConfig.V {
 		in.SaveConfig = fi.SaveConfig
 	}
+	in.KillSwitch = fi.KillSwitch
 	in.PreUp, in.PostUp, in.PreDown, in.PostDown = fi.PreUp, fi.PostUp, fi.PreDown, fi.PostDown
 
 	if fi.PrivateKeyFile != nil && fi.PrivateKey != nil && fi.PrivateKey.V == dev.PrivateKey {

@@ -77,6 +77,8 @@ func TestParseINIErrors(t *testing.T) {
 			[]string{`wg0.conf:2: [Interface]: missing key before '='`}},
 		{"empty SaveConfig", "[Interface]\nSaveConfig =\n",
 			[]string{`wg0.conf:2: [Interface]: SaveConfig: "" is neither true nor false`}},
+		{"KillSwitch on", "[Interface]\nKillSwitch = on\n",
+			[]string{`wg0.conf:2: [Interface]: KillSwitch: "on" is neither true nor false`}},
 		{"empty key file", "[Interface]\nPrivateKeyFile =\n",
 			[]string{`wg0.conf:2: [Interface]: PrivateKeyFile: empty path`}},
 		{"missing public key at header", "[Interface]\n\n[Peer]\nAllowedIPs = 10.0.0.0/8\n",

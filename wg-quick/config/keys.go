@@ -90,7 +90,8 @@ var keySpecs = []keySpec{
 	{"PostUp", secInterface, styleHook, splitWhole, tString, hookSetter(func(i *Interface) *[]Value[string] { return &i.PostUp })},
 	{"PreDown", secInterface, styleHook, splitWhole, tString, hookSetter(func(i *Interface) *[]Value[string] { return &i.PreDown })},
 	{"PostDown", secInterface, styleHook, splitWhole, tString, hookSetter(func(i *Interface) *[]Value[string] { return &i.PostDown })},
-	{"SaveConfig", secInterface, styleTrim, splitNone, tString | tBool, setSaveConfig},
+	{"SaveConfig", secInterface, styleTrim, splitNone, tString | tBool, boolSetter(func(i *Interface) **Value[bool] { return &i.SaveConfig })},
+	{"KillSwitch", secInterface, styleTrim, splitNone, tString | tBool, boolSetter(func(i *Interface) **Value[bool] { return &i.KillSwitch })},
 
 	{"PublicKey", secPeer, styleWG, splitNone, tString, setPublicKey},
 	{"PresharedKey", secPeer, styleWG, splitNone, tString, setPresharedKey},
@@ -468,16 +469,19 @@ func hookSetter(list func(*Interface) *[]Value[string]) func(*builder, string, P
 	}
 }
 
-func setSaveConfig(b *builder, v string, p Pos) error {
-	switch {
-	case strings.EqualFold(v, "true"):
-		b.iface().SaveConfig = val(true, p)
-	case strings.EqualFold(v, "false"):
-		b.iface().SaveConfig = val(false, p)
-	default:
-		return fmt.Errorf("%q is neither true nor false", v)
+// boolSetter returns the setter of a true/false key (any case).
+func boolSetter(field func(*Interface) **Value[bool]) func(*builder, string, Pos) error {
+	return func(b *builder, v string, p Pos) error {
+		switch {
+		case strings.EqualFold(v, "true"):
+			*field(b.iface()) = val(true, p)
+		case strings.EqualFold(v, "false"):
+			*field(b.iface()) = val(false, p)
+		default:
+			return fmt.Errorf("%q is neither true nor false", v)
+		}
+		return nil
 	}
-	return nil
 }
 
 func setAllowedIP(b *builder, v string, p Pos) error {

@@ -117,6 +117,8 @@ func TestInterfaceKeys(t *testing.T) {
 			func(p func(string) Pos) any { return Interface{SaveConfig: &Value[bool]{true, p("SaveConfig")}} }},
 		{"SaveConfig false", "SaveConfig = false", "SaveConfig = false",
 			func(p func(string) Pos) any { return Interface{SaveConfig: &Value[bool]{false, p("SaveConfig")}} }},
+		{"KillSwitch", "killswitch = TRUE", `KillSwitch = "true"`,
+			func(p func(string) Pos) any { return Interface{KillSwitch: &Value[bool]{true, p("KillSwitch")}} }},
 	}
 	for _, tt := range tests {
 		for _, f := range []struct {

@@ -81,6 +81,11 @@ type Interface struct {
 	PreUp, PostUp, PreDown, PostDown []Value[string]
 
 	SaveConfig *Value[bool]
+
+	// KillSwitch asks for every packet that does not go through the tunnel
+	// to be blocked while it is up (a wgshim extension, honoured on
+	// Windows; wg-quick refuses it where it cannot be honoured).
+	KillSwitch *Value[bool]
 }
 
 // Peer is one [Peer] section.
@@ -159,6 +164,7 @@ func (c *Config) withoutPos() Config {
 		PreDown:        clearList(i.PreDown),
 		PostDown:       clearList(i.PostDown),
 		SaveConfig:     clearPtr(i.SaveConfig),
+		KillSwitch:     clearPtr(i.KillSwitch),
 	}
 	for _, p := range c.Peers {
 		out.Peers = append(out.Peers, Peer{

@@ -173,6 +173,9 @@ func WriteINI(w io.Writer, c *Config) error {
 	if i.SaveConfig != nil {
 		kv(&b, "SaveConfig", strconv.FormatBool(i.SaveConfig.V))
 	}
+	if i.KillSwitch != nil {
+		kv(&b, "KillSwitch", strconv.FormatBool(i.KillSwitch.V))
+	}
 	for _, h := range []struct {
 		key  string
 		list []Value[string]
@@ -348,6 +351,9 @@ func WriteTOML(w io.Writer, c *Config) error {
 	}
 	if i.SaveConfig != nil {
 		tkv(&b, "SaveConfig", strconv.FormatBool(i.SaveConfig.V))
+	}
+	if i.KillSwitch != nil {
+		tkv(&b, "KillSwitch", strconv.FormatBool(i.KillSwitch.V))
 	}
 	for _, p := range c.Peers {
 		b.WriteString("\n[[Peer]]\n")
