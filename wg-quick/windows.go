@@ -159,6 +159,7 @@ func WindowsWarnings(c *config.Config, hooks bool) []windows.Warning {
 //     endpoints out of the tunnel, unless Table = off; any other Table
 //     value means the main table (the only one);
 //   - hooks get %i replaced and run only if hooks is set;
+//   - KillSwitch = true blocks traffic outside the tunnel while it is up;
 //   - SaveConfig = true writes the running configuration back to c.File
 //     when the tunnel stops.
 func WindowsTunnel(c *config.Config, wc *wgtypes.Config, hooks bool) windows.Tunnel {
@@ -166,6 +167,7 @@ func WindowsTunnel(c *config.Config, wc *wgtypes.Config, hooks bool) windows.Tun
 	w := *wc
 	w.FirewallMark = nil
 	t := windows.Tunnel{Name: c.Name, WG: w, RunHooks: hooks}
+	t.KillSwitch = in.KillSwitch != nil && in.KillSwitch.V
 	for _, a := range in.Address {
 		t.IP.Addresses = append(t.IP.Addresses, a.V)
 	}

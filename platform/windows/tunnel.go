@@ -12,6 +12,7 @@ import (
 
 	"github.com/wgshim/wgshim/core"
 	"github.com/wgshim/wgshim/core/wgtypes"
+	"github.com/wgshim/wgshim/platform/windows/firewall"
 	"github.com/wgshim/wgshim/platform/windows/iphelper"
 	"github.com/wgshim/wgshim/platform/windows/tundev"
 )
@@ -31,6 +32,9 @@ type Tunnel struct {
 	// (see HooksEnabled); otherwise they are logged as skipped.
 	PreUp, PostUp, PreDown, PostDown []string
 	RunHooks                         bool
+	// KillSwitch blocks all traffic outside the tunnel while it is up
+	// (firewall.Enable), except the engine's own, loopback, DHCP and NDP.
+	KillSwitch bool
 	// Save, if set, is called with the running device before the tunnel
 	// is torn down (wg-quick SaveConfig).
 	Save func(*wgtypes.Device) error
@@ -63,6 +67,9 @@ type tunnelSys struct {
 	apply func(luid uint64, cfg iphelper.Config) (ipConfig, error)
 	watch func(ctx context.Context, fn func()) error
 	hook  func(ctx context.Context, tunnel, cmd string) error
+	// block enables the kill switch for the adapter; the returned
+	// function lifts it.
+	block func(luid uint64) (lift func() error, err error)
 	poll  time.Duration
 	log   *core.Logger
 }
@@ -74,6 +81,7 @@ type tunnelSys struct {
 // Up, all or nothing (a failed step undoes the earlier ones):
 //
 //	create the adapter, start the engine and the pipe (StartDaemon)
+//	the kill switch, if asked for, before any traffic can leak
 //	PreUp hooks
 //	set the engine's configuration (keys, peers, endpoints)
 //	addresses, MTU, metric, routes with endpoint host routes, DNS (iphelper)
@@ -81,7 +89,7 @@ type tunnelSys struct {
 //	watch the route table and the endpoints: re-plan the endpoint routes
 //
 // Down: PreDown hooks, Save, undo the IP configuration, close the engine
-// and delete the adapter, PostDown hooks. Teardown errors are logged and
+// and delete the adapter, lift the kill switch, PostDown hooks. Teardown errors are logged and
 // returned joined; every step is tried.
 func RunTunnel(t Tunnel, o TunnelOptions, ready func(), stop <-chan struct{}) error {
 	log := o.Logger
@@ -101,8 +109,15 @@ func RunTunnel(t Tunnel, o TunnelOptions, ready func(), stop <-chan struct{}) er
 		},
 		watch: iphelper.WatchRoutes,
 		hook:  runHook,
-		poll:  o.EndpointPoll,
-		log:   log,
+		block: func(luid uint64) (func() error, error) {
+			s, err := firewall.Enable(firewall.Options{TunnelLUID: luid})
+			if err != nil {
+				return nil, err
+			}
+			return s.Close, nil
+		},
+		poll: o.EndpointPoll,
+		log:  log,
 	}
 	return runTunnel(t, sys, ready, stop)
 }
@@ -168,6 +183,15 @@ func runTunnel(t Tunnel, sys tunnelSys, ready func(), stop <-chan struct{}) (err
 		return fail("create adapter", err)
 	}
 	undos = append(undos, d.Close)
+	lift := func() error { return nil }
+	if t.KillSwitch {
+		logf("[#] kill switch on: block traffic outside %s", t.Name)
+		if lift, err = sys.block(d.LUID()); err != nil {
+			return fail("kill switch", err)
+		}
+		// Lifted after the adapter is gone, so nothing leaks meanwhile.
+		undos = append([]func() error{lift}, undos...)
+	}
 	if err := hooks("PreUp", t.PreUp); err != nil {
 		return fail("hook", err)
 	}
@@ -285,6 +309,10 @@ func runTunnel(t Tunnel, sys tunnelSys, ready func(), stop <-chan struct{}) (err
 	down("undo interface configuration", a.Undo())
 	logf("[#] delete adapter %s", t.Name)
 	down("delete adapter", d.Close())
+	if t.KillSwitch {
+		logf("[#] kill switch off")
+		down("lift kill switch", lift())
+	}
 	down("hook", hooks("PostDown", t.PostDown))
 	if died {
 		errs = append([]error{fmt.Errorf("tunnel %s: the engine stopped by itself", t.Name)}, errs...)

@@ -134,6 +134,19 @@ func (w *tunnelWorld) sys() tunnelSys {
 		hook: func(ctx context.Context, tunnel, cmd string) error {
 			return w.call("hook %s: %s", tunnel, cmd)
 		},
+		block: func(luid uint64) (func() error, error) {
+			if err := w.call("block luid %#x", luid); err != nil {
+				return nil, err
+			}
+			return func() error {
+				select {
+				case <-w.tun.closed:
+					return w.call("lift")
+				default:
+					return w.call("lift while the adapter exists")
+				}
+			}, nil
+		},
 		poll: time.Hour,
 		log: &core.Logger{
 			Verbosef: func(f string, a ...any) { w.mu.Lock(); w.lines = append(w.lines, fmt.Sprintf(f, a...)); w.mu.Unlock() },
@@ -407,5 +420,49 @@ func TestRunTunnelEngineDies(t *testing.T) {
 	calls := w.log()
 	if !slices.Contains(calls, "undo ip") || !slices.Contains(calls, "hook wg0: echo post-down") {
 		t.Errorf("teardown incomplete: %q", calls)
+	}
+}
+
+func TestRunTunnelKillSwitch(t *testing.T) {
+	w := newTunnelWorld(t)
+	tun, _, _ := testTunnel(t)
+	tun.KillSwitch = true
+	tun.RunHooks = false
+	ready, stop, res := runAsync(tun, w.sys())
+	awaitReady(t, ready, res)
+	close(stop)
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"start wg0 mtu 1420",
+		"block luid 0x1234",
+		"apply luid 0x1234 addresses [10.8.0.2/24] allowed [0.0.0.0/0] endpoints [203.0.113.5] mtu 1420 dns [10.8.0.1] no-routes false",
+		"watch routes",
+		"undo ip",
+		"lift",
+	}
+	if diff := cmp.Diff(want, w.log()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+
+	// A failed start lifts it too, last.
+	for _, failOn := range []string{"block", "apply", "watch"} {
+		w := newTunnelWorld(t)
+		w.failOn = failOn
+		tun.KillSwitch = true
+		if err := runTunnel(tun, w.sys(), func() {}, make(chan struct{})); err == nil {
+			t.Fatalf("%s: runTunnel succeeded", failOn)
+		}
+		calls := w.log()
+		lifted := slices.Contains(calls, "lift")
+		if failOn == "block" && lifted || failOn != "block" && calls[len(calls)-1] != "lift" {
+			t.Errorf("%s failed: calls %q", failOn, calls)
+		}
+		select {
+		case <-w.tun.closed:
+		default:
+			t.Errorf("%s failed: adapter left", failOn)
+		}
 	}
 }

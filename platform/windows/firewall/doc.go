@@ -39,7 +39,6 @@
 // wrapping errors.ErrUnsupported. Enable needs an elevated administrator
 // or LocalSystem and 64-bit Windows.
 //
-// Meant for platform/windows (a tunnel whose peers route 0.0.0.0/0 or
-// ::/0, as wireguard-windows enables its own) and the Windows command line;
-// it imports nothing of this module.
+// platform/windows enables it for a tunnel whose configuration says
+// KillSwitch = true (never by itself); it imports nothing of this module.
 package firewall

@@ -210,9 +210,3 @@ func (a *Applied) Replan(endpoints []netip.Addr) error {
 	}
 	return errors.Join(errs...)
 }
-
-// KillSwitch would block all traffic outside the tunnel with WFP filters
-// (what wireguard-windows does for a /0 peer). It is not implemented.
-func KillSwitch(luid uint64) error {
-	return fmt.Errorf("iphelper: kill switch (WFP filters): %w", errors.ErrUnsupported)
-}

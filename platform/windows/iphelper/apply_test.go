@@ -230,12 +230,6 @@ func TestApplyNoRoutesNoDNS(t *testing.T) {
 	}
 }
 
-func TestKillSwitchUnsupported(t *testing.T) {
-	if err := KillSwitch(1); !errors.Is(err, errors.ErrUnsupported) {
-		t.Errorf("KillSwitch = %v, want errors.ErrUnsupported", err)
-	}
-}
-
 // tableWithOurs makes the fake's route table include what was added, as
 // Windows would report it (on-link next hops read back as unspecified).
 func (f *fakeSystem) tableWithOurs(base []SystemRoute, ours []Route) []SystemRoute {

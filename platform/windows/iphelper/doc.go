@@ -25,8 +25,7 @@
 // golang.zx2c4.com/wireguard/windows/tunnel/winipcfg was not used, to keep
 // its module's dependencies (UI libraries, wireguard-go) out of go.mod.
 //
-// What it does not: it has no kill switch: KillSwitch returns
-// errors.ErrUnsupported (it needs WFP filters, spec windows.md §4.3).
+// The kill switch is not here: it is WFP filters, platform/windows/firewall.
 //
 // Importers: platform/windows and the wg-quick Windows backend.
 package iphelper
