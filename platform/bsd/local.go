@@ -10,11 +10,7 @@ import "net/netip"
 // address. The address must be configured and of the destination's
 // family.
 func LocalHeader(dst netip.Prefix, local netip.Addr) Header {
-	h := Header{Flags: rtfUp | rtfStatic, Dst: dst.Addr(), Gateway: local}
-	if dst.Bits() == dst.Addr().BitLen() {
-		h.Flags |= rtfHost
-	} else {
-		h.Mask = PrefixMask(dst)
-	}
+	h := dstHeader(rtfUp|rtfStatic, dst)
+	h.Gateway = local
 	return h
 }

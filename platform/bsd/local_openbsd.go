@@ -3,8 +3,6 @@ package bsd
 import (
 	"fmt"
 	"net/netip"
-
-	"golang.org/x/sys/unix"
 )
 
 // AddLocalRoute adds dst in routing table table through the interface
@@ -23,40 +21,8 @@ func (c *Conn) AddLocalRoute(dst netip.Prefix, local netip.Addr, table uint32) e
 // (route -T TABLE delete DST); the error wraps os.ErrNotExist when there
 // is none.
 func (c *Conn) DeleteRouteTo(dst netip.Prefix, table uint32) error {
-	h := Header{Flags: rtfUp, Dst: dst.Addr()}
-	if dst.Bits() == dst.Addr().BitLen() {
-		h.Flags |= rtfHost
-	} else {
-		h.Mask = PrefixMask(dst)
-	}
-	if err := c.writeHeader(rtmDelete, h, table); err != nil {
+	if err := c.writeHeader(rtmDelete, dstHeader(rtfUp, dst), table); err != nil {
 		return fmt.Errorf("route delete %s: %w", dst, err)
-	}
-	return nil
-}
-
-// writeHeader sends one change described by h to table on a socket that
-// reads nothing.
-func (c *Conn) writeHeader(typ int, h Header, table uint32) error {
-	m, err := c.message(typ, h)
-	if err != nil {
-		return err
-	}
-	b, err := m.Marshal()
-	if err != nil {
-		return fmt.Errorf("marshal: %w", err)
-	}
-	fd, err := routeSocket()
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	_ = unix.Shutdown(fd, unix.SHUT_RD)
-	if err := setTable(fd, b, table); err != nil {
-		return err
-	}
-	if _, err := unix.Write(fd, b); err != nil {
-		return mapErrno(err)
 	}
 	return nil
 }

@@ -105,7 +105,7 @@ func (c *Conn) message(typ int, h Header) (*route.RouteMessage, error) {
 	return m, nil
 }
 
-// write sends one change on a write-only socket in table.
+// write sends the change typ of r on a write-only socket in r.Table.
 func (c *Conn) write(typ int, r Route) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -118,7 +118,14 @@ func (c *Conn) write(typ int, r Route) error {
 		}
 		index = ifi.Index
 	}
-	m, err := c.message(typ, r.Header(index))
+	return c.writeHeader(typ, r.Header(index), r.Table)
+}
+
+// writeHeader sends one change described by h to table on a write-only
+// socket: the route changes of AddRoute and DeleteRoute, and OpenBSD's
+// AddLocalRoute and DeleteRouteTo.
+func (c *Conn) writeHeader(typ int, h Header, table uint32) error {
+	m, err := c.message(typ, h)
 	if err != nil {
 		return err
 	}
@@ -134,7 +141,7 @@ func (c *Conn) write(typ int, r Route) error {
 	// The kernel echoes every change to every routing socket; this one
 	// does not read, so it asks not to be sent anything.
 	_ = unix.Shutdown(fd, unix.SHUT_RD)
-	if err := setTable(fd, b, r.Table); err != nil {
+	if err := setTable(fd, b, table); err != nil {
 		return err
 	}
 	if _, err := unix.Write(fd, b); err != nil {

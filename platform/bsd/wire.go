@@ -40,12 +40,7 @@ type Header struct {
 // route(8)'s: RTF_UP|RTF_STATIC, plus RTF_HOST without a netmask for host
 // routes, RTF_GATEWAY for a router, RTF_BLACKHOLE for a blackhole.
 func (r Route) Header(index int) Header {
-	h := Header{Flags: rtfUp | rtfStatic, Dst: r.Dst.Addr()}
-	if r.IsHost() {
-		h.Flags |= rtfHost
-	} else {
-		h.Mask = PrefixMask(r.Dst)
-	}
+	h := dstHeader(rtfUp|rtfStatic, r.Dst)
 	switch {
 	case r.Gateway.IsValid():
 		h.Flags |= rtfGateway
@@ -55,6 +50,19 @@ func (r Route) Header(index int) Header {
 		h.Gateway = loopback(r.Is6())
 	default:
 		h.LinkIndex = index
+	}
+	return h
+}
+
+// dstHeader is the destination part of every message about dst, with
+// flags: a host route (all bits set) gets RTF_HOST and no netmask, as
+// route(8) sends it; any other prefix gets its netmask.
+func dstHeader(flags int, dst netip.Prefix) Header {
+	h := Header{Flags: flags, Dst: dst.Addr()}
+	if dst.Bits() == dst.Addr().BitLen() {
+		h.Flags |= rtfHost
+	} else {
+		h.Mask = PrefixMask(dst)
 	}
 	return h
 }

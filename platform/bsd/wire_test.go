@@ -40,6 +40,27 @@ func TestHeader(t *testing.T) {
 	}
 }
 
+// TestDstHeader covers the destination part shared by Route.Header,
+// LocalHeader and OpenBSD's DeleteRouteTo (flags RTF_UP alone).
+func TestDstHeader(t *testing.T) {
+	tests := []struct {
+		dst   string
+		flags int
+		want  Header
+	}{
+		{"10.0.0.0/8", rtfUp, Header{Flags: 0x1, Dst: netip.MustParseAddr("10.0.0.0"), Mask: netip.MustParseAddr("255.0.0.0")}},
+		{"192.0.2.1/32", rtfUp, Header{Flags: 0x5, Dst: netip.MustParseAddr("192.0.2.1")}},
+		{"fd00::/64", rtfUp | rtfStatic, Header{Flags: 0x801, Dst: netip.MustParseAddr("fd00::"), Mask: netip.MustParseAddr("ffff:ffff:ffff:ffff::")}},
+		{"fd00::7/128", rtfUp | rtfStatic, Header{Flags: 0x805, Dst: netip.MustParseAddr("fd00::7")}},
+		{"0.0.0.0/0", rtfUp, Header{Flags: 0x1, Dst: netip.MustParseAddr("0.0.0.0"), Mask: netip.MustParseAddr("0.0.0.0")}},
+	}
+	for _, tt := range tests {
+		if got := dstHeader(tt.flags, netip.MustParsePrefix(tt.dst)); got != tt.want {
+			t.Errorf("dstHeader(%#x, %s) = %+v, want %+v", tt.flags, tt.dst, got, tt.want)
+		}
+	}
+}
+
 func TestMaskRoundTrip(t *testing.T) {
 	for _, fam := range []string{"0.0.0.0", "::"} {
 		a := netip.MustParseAddr(fam)
