@@ -15,6 +15,7 @@ import (
 	"github.com/wgshim/wgshim/core/conn"
 	"github.com/wgshim/wgshim/core/tun"
 	"github.com/wgshim/wgshim/platform/windows"
+	winbind "github.com/wgshim/wgshim/platform/windows/bind"
 	"github.com/wgshim/wgshim/platform/windows/pipe"
 	"github.com/wgshim/wgshim/platform/windows/service"
 	wgquick "github.com/wgshim/wgshim/wg-quick"
@@ -199,6 +200,6 @@ func runForeground(env Env, arg string) int {
 
 // The Unix path of Main is not used on Windows; these satisfy it.
 func openTUN(name, fdEnv string) (tun.Device, error) { return nil, errors.ErrUnsupported }
-func newBind() conn.Bind                             { return conn.NewStdBind() }
+func newBind() conn.Bind                             { return winbind.New() }
 func kernelHasWireGuard() bool                       { return false }
 func detachAttr() *syscall.SysProcAttr               { return &syscall.SysProcAttr{} }

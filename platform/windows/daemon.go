@@ -10,6 +10,7 @@ import (
 	"github.com/wgshim/wgshim/core/conn"
 	"github.com/wgshim/wgshim/core/tun"
 	"github.com/wgshim/wgshim/core/uapi"
+	winbind "github.com/wgshim/wgshim/platform/windows/bind"
 	"github.com/wgshim/wgshim/platform/windows/pipe"
 	"github.com/wgshim/wgshim/platform/windows/tundev"
 )
@@ -58,7 +59,7 @@ func StartDaemon(name string, o DaemonOptions) (*Daemon, error) {
 	return startDaemon(name,
 		func() (luidTUN, error) { return tundev.Create(name, o.TUN) },
 		func() (net.Listener, error) { return pipe.ListenSDDL(name, sddl) },
-		conn.NewStdBind(), o.Logger)
+		winbind.New(), o.Logger)
 }
 
 func startDaemon(name string, newTUN func() (luidTUN, error), listen func() (net.Listener, error), bind conn.Bind, log *core.Logger) (*Daemon, error) {
