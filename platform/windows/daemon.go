@@ -28,8 +28,8 @@ type DaemonOptions struct {
 }
 
 // Daemon is one userspace tunnel in this process: a Wintun adapter we
-// created, the core engine on it with the standard UDP bind, and the UAPI
-// pipe serving the engine to wg.
+// created, the core engine on it with the batched UDP bind (bind), and
+// the UAPI pipe serving the engine to wg.
 type Daemon struct {
 	name   string
 	tun    luidTUN

@@ -1,8 +1,8 @@
 // Package windows runs and reaches userspace WireGuard tunnels on Windows.
 //
 //   - StartDaemon brings one tunnel up in this process: a Wintun adapter
-//     (tundev), the core engine with the standard UDP bind, and the UAPI
-//     named pipe (pipe) serving the engine to wg. A service (service) or
+//     (tundev), the core engine with the batched UDP bind (bind), and the
+//     UAPI named pipe (pipe) serving the engine to wg. A service (service) or
 //     a foreground command calls it, then configures addresses, routes and
 //     DNS with iphelper using Daemon.LUID.
 //   - RunTunnel is the whole tunnel a service owns (the wireguard-windows
