@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/wgshim/wgshim/core/wgtypes"
+	"github.com/wgshim/wgshim/platform/bsd/rollback"
 	"github.com/wgshim/wgshim/platform/freebsd/nv"
 )
 
@@ -199,33 +200,9 @@ func findPeer(d *wgtypes.Device, key wgtypes.Key) *wgtypes.Peer {
 }
 
 // RestoreRequest builds a SIOCSWG request that puts an interface back into
-// the observed state dev: every peer is replaced with its keys, endpoint,
-// keepalive and allowed IPs. It cannot remove a private key that dev does
-// not have, and peers come back without sessions or counters.
+// the observed state dev (rollback.Config): every peer is replaced with its
+// keys, endpoint, keepalive and allowed IPs. It cannot remove a private key
+// that dev does not have, and peers come back without sessions or counters.
 func RestoreRequest(dev *wgtypes.Device) (*nv.List, error) {
-	port := dev.ListenPort
-	mark := dev.FirewallMark
-	cfg := wgtypes.Config{
-		ListenPort:   &port,
-		FirewallMark: &mark,
-		ReplacePeers: true,
-	}
-	if !dev.PrivateKey.IsZero() {
-		k := dev.PrivateKey
-		cfg.PrivateKey = &k
-	}
-	for _, p := range dev.Peers {
-		pc := wgtypes.PeerConfig{
-			PublicKey:           p.PublicKey,
-			PresharedKey:        &p.PresharedKey,
-			PersistentKeepalive: &p.PersistentKeepalive,
-			AllowedIPs:          p.AllowedIPs,
-		}
-		if p.Endpoint.IsValid() {
-			ep := p.Endpoint
-			pc.Endpoint = &ep
-		}
-		cfg.Peers = append(cfg.Peers, pc)
-	}
-	return SetRequest(cfg, nil)
+	return SetRequest(rollback.Config(dev), nil)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/wgshim/wgshim/core/wgtypes"
+	"github.com/wgshim/wgshim/platform/bsd/rollback"
 )
 
 // ErrNeedState is wrapped when a Config uses a feature wg(4) lacks and
@@ -264,37 +265,20 @@ func findPeer(d *wgtypes.Device, key wgtypes.Key) *wgtypes.Peer {
 }
 
 // RestoreRequests builds SIOCSWG buffers that put an interface back into
-// the observed state dev: listen port, routing table, private key (when
-// dev has one, or removing it when dev has no identity at all) and every
-// peer with its keys, endpoint, keepalive and allowed IPs, replacing the
-// current peers. Peers come back without sessions, counters or
-// descriptions.
+// the observed state dev (rollback.Config): listen port, routing table,
+// private key (when dev has one, or removing it when dev has no identity
+// at all) and every peer with its keys, endpoint, keepalive and allowed
+// IPs, replacing the current peers. Peers come back without sessions,
+// counters or descriptions.
 func RestoreRequests(dev *wgtypes.Device, layout Layout) ([][]byte, error) {
-	port := dev.ListenPort
-	mark := dev.FirewallMark
-	cfg := wgtypes.Config{
-		ListenPort:   &port,
-		FirewallMark: &mark,
-		ReplacePeers: true,
-	}
+	cfg := rollback.Config(dev)
 	// A device with a public key but no private key was read without
-	// privilege; its key is unknown and must be left alone.
-	if !dev.PrivateKey.IsZero() || dev.PublicKey.IsZero() {
-		k := dev.PrivateKey
-		cfg.PrivateKey = &k
-	}
-	for _, p := range dev.Peers {
-		pc := wgtypes.PeerConfig{
-			PublicKey:           p.PublicKey,
-			PresharedKey:        &p.PresharedKey,
-			PersistentKeepalive: &p.PersistentKeepalive,
-			AllowedIPs:          p.AllowedIPs,
-		}
-		if p.Endpoint.IsValid() {
-			ep := p.Endpoint
-			pc.Endpoint = &ep
-		}
-		cfg.Peers = append(cfg.Peers, pc)
+	// privilege; its key is unknown and must be left alone, as Config
+	// does. With neither there is no identity, and the zero key (which
+	// wg(4), unlike if_wg, takes as removal) drops any key the failed
+	// change installed.
+	if dev.PrivateKey.IsZero() && dev.PublicKey.IsZero() {
+		cfg.PrivateKey = new(wgtypes.Key)
 	}
 	return SetRequests(cfg, layout, nil)
 }
