@@ -37,6 +37,16 @@ func openBind(t testing.TB, port uint16, k knobs) (*Bind, []conn.ReceiveFunc, ui
 	return b, fns, actual
 }
 
+// skipOutsideCI skips a test whose prerequisite the machine lacks, unless
+// CI=true, where every prerequisite is mandatory and its absence fails.
+func skipOutsideCI(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format+" (CI=true, so not skipping)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
 func haveIPv6() bool {
 	c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
 	if err != nil {
@@ -164,7 +174,7 @@ func TestBatchLoopback(t *testing.T) {
 			t.Run(fam.name+"/"+k.String(), func(t *testing.T) {
 				v6 := fam.addr.Is6()
 				if v6 && !haveIPv6() {
-					t.Skip("no IPv6 loopback")
+					skipOutsideCI(t, "no IPv6 loopback")
 				}
 				a, _, aport := openBind(t, 0, k)
 				b, bfns, bport := openBind(t, 0, k)
@@ -227,10 +237,7 @@ func TestGROSplit(t *testing.T) {
 	b, bfns, bport := openBind(t, 0, knobs{})
 	as, bs := a.sock(t, false), b.sock(t, false)
 	if !as.gso.Load() || !bs.gro {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("kernel lacks UDP GSO (%v) or GRO (%v)", as.gso.Load(), bs.gro)
-		}
-		t.Skipf("kernel lacks UDP GSO (%v) or GRO (%v)", as.gso.Load(), bs.gro)
+		skipOutsideCI(t, "kernel lacks UDP GSO (%v) or GRO (%v)", as.gso.Load(), bs.gro)
 	}
 	sizes := []int{1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 500}
 	bufs := make([][]byte, len(sizes))
@@ -296,7 +303,7 @@ func TestGSODisable(t *testing.T) {
 	col := collect(bfns[0], 100)
 	as := a.sock(t, false)
 	if !as.gso.Load() {
-		t.Skip("no UDP GSO on this kernel")
+		skipOutsideCI(t, "no UDP GSO on this kernel")
 	}
 	as.maxGSOSegs = 1000 // the kernel allows 64 or 128
 	const n = 300

@@ -46,10 +46,7 @@ func enterNetns(t *testing.T) {
 	t.Helper()
 	needRoot(t)
 	if _, err := exec.LookPath("ip"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ip(8) not found (CI=true, so not skipping)")
-		}
-		t.Skip("ip(8) not found")
+		skipOutsideCI(t, "ip(8) not found")
 	}
 	runtime.LockOSThread()
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
@@ -237,7 +234,7 @@ func TestGSOPathMTU(t *testing.T) {
 			col := collect(fn, 2048)
 			as := a.sock(t, v6)
 			if !as.gso.Load() {
-				t.Skip("no UDP GSO on this kernel")
+				skipOutsideCI(t, "no UDP GSO on this kernel")
 			}
 			ep := a.Endpoint(netip.AddrPortFrom(tt.addr, bport))
 			bufs := make([][]byte, 6)
@@ -321,11 +318,29 @@ func TestSetMark(t *testing.T) {
 }
 
 func TestSetMarkUnprivileged(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("only meaningful without CAP_NET_ADMIN")
-	}
 	b, _, _ := openBind(t, 0, knobs{})
+	if os.Geteuid() == 0 {
+		dropNetCaps(t)
+	}
 	if err := b.SetMark(1); !errors.Is(err, os.ErrPermission) {
 		t.Errorf("SetMark without privileges: %v, want os.ErrPermission", err)
+	}
+}
+
+// dropNetCaps takes CAP_NET_ADMIN and CAP_NET_RAW (either allows SO_MARK)
+// out of the effective set of the test goroutine's thread. Capabilities
+// are per thread, and the thread stays locked, so the runtime discards it
+// when the test ends instead of reusing it.
+func dropNetCaps(t *testing.T) {
+	t.Helper()
+	runtime.LockOSThread()
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		t.Fatalf("capget: %v", err)
+	}
+	data[0].Effective &^= 1<<unix.CAP_NET_ADMIN | 1<<unix.CAP_NET_RAW
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		t.Fatalf("capset: %v", err)
 	}
 }
