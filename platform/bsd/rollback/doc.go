@@ -5,14 +5,17 @@
 // field by field and stop at the first error, with no transaction of
 // their own (wgc_set and wg_ioctl_set in the two if_wg.c). So a Link
 // reads the device (SIOCGWG) before a change and, when a request fails
-// after the kernel may have changed something, writes that snapshot
-// back. Config turns the snapshot into the configuration that restores
-// it.
+// after the kernel may have changed something, writes that snapshot back:
 //
-// How requests are encoded and sent, and whether a missing private key
-// can be restored, are each driver's and decided by the callers. The
-// package is pure logic over core/wgtypes, tested on any OS.
+//   - Config turns the snapshot into the configuration that restores it.
+//   - Send sends a change's requests in order and calls the restore when,
+//     and only when, a failure may have left part of the change applied.
 //
-// Importers: platform/freebsd/ifwg and platform/openbsd/wgio; nothing in
-// core/.
+// Which errnos mean "nothing was applied", how requests are encoded and
+// sent, and whether a missing private key can be restored are each
+// driver's; they come in as functions and are decided by the callers.
+// The package is pure logic over core/wgtypes, tested on any OS.
+//
+// Importers: platform/freebsd/ifwg, platform/openbsd/ifwg and
+// platform/openbsd/wgio; nothing in core/.
 package rollback

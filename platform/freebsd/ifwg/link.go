@@ -8,6 +8,7 @@ import (
 
 	"github.com/wgshim/wgshim/core/wgtypes"
 	"github.com/wgshim/wgshim/platform"
+	"github.com/wgshim/wgshim/platform/bsd/rollback"
 	"github.com/wgshim/wgshim/platform/freebsd/nv"
 )
 
@@ -60,10 +61,11 @@ func (l *Link) get() (*wgtypes.Device, error) {
 
 // Set applies cfg. if_wg applies a request key by key and stops at the
 // first error, so when the kernel fails after it may have changed
-// something, Set puts back the state read just before (RestoreRequest):
-// on error the configuration is as before, though peers recreated by the
-// restore have lost their sessions and counters. The same snapshot feeds
-// the UpdateOnly and RemoveAllowedIPs emulation of SetRequest.
+// something, Set puts back the state read just before (RestoreRequest,
+// sent by rollback.Send): on error the configuration is as before, though
+// peers recreated by the restore have lost their sessions and counters.
+// The same snapshot feeds the UpdateOnly and RemoveAllowedIPs emulation
+// of SetRequest.
 func (l *Link) Set(cfg wgtypes.Config) error {
 	if err := l.set(cfg); err != nil {
 		return fmt.Errorf("set %s: %w", l.name, err)
@@ -83,16 +85,7 @@ func (l *Link) set(cfg wgtypes.Config) error {
 	if req.Len() == 0 {
 		return nil // e.g. only UpdateOnly peers that do not exist
 	}
-	if err := l.send(req); err != nil {
-		if !mayBePartial(err) {
-			return err
-		}
-		if rerr := l.restore(snap); rerr != nil {
-			return fmt.Errorf("%w (restoring the previous state failed too: %v)", err, rerr)
-		}
-		return err
-	}
-	return nil
+	return rollback.Send([]*nv.List{req}, l.send, mayBePartial, func() error { return l.restore(snap) })
 }
 
 func (l *Link) send(req *nv.List) error {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/wgshim/wgshim/core/wgtypes"
 	"github.com/wgshim/wgshim/platform"
+	"github.com/wgshim/wgshim/platform/bsd/rollback"
 	"github.com/wgshim/wgshim/platform/openbsd/wgio"
 )
 
@@ -58,10 +59,10 @@ func (l *Link) get() (*wgtypes.Device, error) {
 // a request field by field and stops at the first error, and a change
 // may take several requests, so when the kernel fails after it may have
 // changed something, Set puts back the state read just before
-// (wgio.RestoreRequests): on error the configuration is as before,
-// though peers recreated by the restore have lost their sessions,
-// counters and descriptions. The same snapshot feeds the
-// RemoveAllowedIPs emulation and the own-key check.
+// (wgio.RestoreRequests, sent by rollback.Send): on error the
+// configuration is as before, though peers recreated by the restore have
+// lost their sessions, counters and descriptions. The same snapshot
+// feeds the RemoveAllowedIPs emulation and the own-key check.
 func (l *Link) Set(cfg wgtypes.Config) error {
 	if err := l.set(cfg); err != nil {
 		return fmt.Errorf("set %s: %w", l.name, err)
@@ -78,21 +79,14 @@ func (l *Link) set(cfg wgtypes.Config) error {
 	if err != nil {
 		return err
 	}
-	for i, req := range reqs {
-		err := wgio.Set(l.s.wgIoctl, l.name, req)
-		if err == nil {
-			continue
+	send := func(req []byte) error {
+		if err := wgio.Set(l.s.wgIoctl, l.name, req); err != nil {
+			// setErr keeps the errno wrapped for mayBePartial.
+			return setErr(err, &cfg)
 		}
-		serr := setErr(err, &cfg)
-		if i == 0 && !mayBePartial(err) {
-			return serr
-		}
-		if rerr := l.restore(snap); rerr != nil {
-			return fmt.Errorf("%w (restoring the previous state failed too: %v)", serr, rerr)
-		}
-		return serr
+		return nil
 	}
-	return nil
+	return rollback.Send(reqs, send, mayBePartial, func() error { return l.restore(snap) })
 }
 
 func (l *Link) restore(snap *wgtypes.Device) error {
