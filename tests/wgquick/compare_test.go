@@ -98,7 +98,7 @@ func TestCompareUp(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			var ref *run
-			for _, im := range impls(t, debian) {
+			for _, im := range impls(debian) {
 				r := execute(t, im, sc, "snap:pre", "up=up", "snap:up", "down=down", "snap:down")
 				if r == nil {
 					continue
@@ -179,7 +179,7 @@ func TestFailureRollback(t *testing.T) {
 	for _, sc := range bad {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			for _, im := range impls(t, debian) {
+			for _, im := range impls(debian) {
 				r := execute(t, im, sc, "snap:pre", "up=up", "snap:after")
 				if r == nil {
 					continue
@@ -205,7 +205,7 @@ func TestSaveThenUp(t *testing.T) {
 	debian := prereq(t)
 	sc := scenario{name: "save", resolvconf: true, conf: full("DNS = 10.200.0.1\nMTU = 1380\nTable = auto\n" + hooks)}
 	savedINI := map[string]string{} // by implementation
-	for _, im := range impls(t, debian) {
+	for _, im := range impls(debian) {
 		t.Run(im.name, func(t *testing.T) {
 			r := execute(t, im, sc, "snap:pre", "up1=up", "snap:up1", "save=save", "down1=down", "up2=up", "snap:up2", "down2=down", "snap:down")
 			for _, step := range []string{"up1", "save", "down1", "up2", "down2"} {
@@ -249,18 +249,15 @@ func TestSaveThenUp(t *testing.T) {
 // numbers and nft table names must be the same so that this cleans up).
 func TestMixedUpDown(t *testing.T) {
 	debian := prereq(t)
-	list := impls(t, debian)
-	if len(list) < 2 {
-		t.Skip("our wg-quick is not built yet")
-	}
-	ours := list[1] // INI: Debian's wg-quick cannot read TOML
+	list := impls(debian)
+	deb, ours := list[0], list[1] // INI: Debian's wg-quick cannot read TOML
 	sc := scenario{name: "mixed", resolvconf: true, conf: full("DNS = 10.200.0.1, example.test\n" + hooks)}
 	for _, tc := range []struct {
 		name     string
 		up, down impl
 	}{
-		{"ours-up-debian-down", ours, list[0]},
-		{"debian-up-ours-down", list[0], ours},
+		{"ours-up-debian-down", ours, deb},
+		{"debian-up-ours-down", deb, ours},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -25,7 +25,7 @@ const iface = "wgq0"
 var (
 	binDir   string // temporary directory with the binaries we built
 	wgshim   string // our daemon
-	ourQuick string // our wg-quick; empty when cmd/wg-quick does not exist yet
+	ourQuick string // our wg-quick
 	ourWG    string // our wg, next to ourQuick (on PATH for our runs)
 	buildErr error
 	seq      atomic.Int32
@@ -45,39 +45,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// hasGoFiles reports whether the package directory dir has non-test Go
-// files.
-func hasGoFiles(dir string) bool {
-	m, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-	for _, f := range m {
-		if !strings.HasSuffix(f, "_test.go") {
-			return true
-		}
-	}
-	return false
-}
-
-// build compiles wgshim and, when present, our wg-quick and wg.
+// build compiles wgshim, our wg-quick and our wg.
 func build(dir string) error {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	root := filepath.Join("..", "..")
-	pkgs := []string{"wgshim"}
-	if hasGoFiles(filepath.Join(root, "cmd", "wg-quick")) && hasGoFiles(filepath.Join(root, "cmd", "wg")) {
-		pkgs = append(pkgs, "wg-quick", "wg")
-	}
-	for _, p := range pkgs {
+	for _, p := range []string{"wgshim", "wg-quick", "wg"} {
 		out, err := exec.Command(gobin, "build", "-o", filepath.Join(dir, p), "./"+filepath.ToSlash(filepath.Join(root, "cmd", p))).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("go build ./cmd/%s: %v\n%s", p, err, out)
 		}
 	}
 	wgshim = filepath.Join(dir, "wgshim")
-	if len(pkgs) > 1 {
-		ourQuick, ourWG = filepath.Join(dir, "wg-quick"), filepath.Join(dir, "wg")
-	}
+	ourQuick, ourWG = filepath.Join(dir, "wg-quick"), filepath.Join(dir, "wg")
 	return nil
 }
 
@@ -124,16 +106,13 @@ type impl struct {
 	toml  bool   // run from the TOML produced by `wg-quick convert`
 }
 
-// impls returns Debian's wg-quick and, when built, ours with INI and TOML.
-func impls(t *testing.T, debian string) []impl {
-	list := []impl{{name: "debian", quick: debian}}
-	if ourQuick == "" {
-		t.Log("cmd/wg-quick has no Go files yet: comparing Debian's wg-quick with itself only")
-		return list
+// impls returns Debian's wg-quick, and ours with INI and with TOML.
+func impls(debian string) []impl {
+	return []impl{
+		{name: "debian", quick: debian},
+		{name: "ours-ini", quick: ourQuick, ours: true},
+		{name: "ours-toml", quick: ourQuick, ours: true, toml: true},
 	}
-	return append(list,
-		impl{name: "ours-ini", quick: ourQuick, ours: true},
-		impl{name: "ours-toml", quick: ourQuick, ours: true, toml: true})
 }
 
 // run is one execution of the driver in a fresh namespace.
