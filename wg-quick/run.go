@@ -2,12 +2,12 @@ package wgquick
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
+
+	"github.com/wgshim/wgshim/wg-quick/steps"
 )
 
-// Executor performs plan steps.
+// Executor performs plan steps (a steps.Executor of Op).
 type Executor interface {
 	// Do performs op and returns the step that reverses it (nil if none
 	// is needed), normally op.Undo, possibly made more precise with what
@@ -54,49 +54,13 @@ func (e *StepError) Unwrap() error { return e.Err }
 // warnings and joined to the returned error. Run returns the undo steps
 // it performed, in order, so tests can check them.
 func (r *Runner) Run(ctx context.Context, verb, iface string, plan []Op) (undone []Op, err error) {
-	if r.DryRun {
-		for _, op := range plan {
-			fmt.Fprintln(r.Stderr, op.String())
-		}
-		return nil, nil
+	sr := &steps.Runner[Op]{
+		Exec: r.Exec, Stderr: r.Stderr, DryRun: r.DryRun,
+		Describe: func(op Op) steps.Info { return steps.Info{Display: op.Display, BestEffort: op.BestEffort} },
+		Fail: func(op Op, err error) error {
+			return &StepError{Verb: verb, Iface: iface, Op: op, Err: err}
+		},
+		Interrupted: Op{Display: "interrupted"},
 	}
-	var undos []Op
-	for _, op := range plan {
-		if err := ctx.Err(); err != nil {
-			return r.unwind(ctx, undos, &StepError{Verb: verb, Iface: iface, Op: Op{Display: "interrupted"}, Err: err})
-		}
-		fmt.Fprintln(r.Stderr, op.String())
-		undo, err := r.Exec.Do(ctx, op)
-		if err != nil {
-			if op.BestEffort {
-				fmt.Fprintf(r.Stderr, "[!] %s: %v\n", op.Display, err)
-				continue
-			}
-			return r.unwind(ctx, undos, &StepError{Verb: verb, Iface: iface, Op: op, Err: err})
-		}
-		if undo != nil {
-			undos = append(undos, *undo)
-		}
-	}
-	return nil, nil
-}
-
-// unwind performs undos in reverse, even if ctx is done (a Ctrl-C must
-// still clean up), and returns cause with any undo failures joined.
-func (r *Runner) unwind(_ context.Context, undos []Op, cause error) ([]Op, error) {
-	errs := []error{cause}
-	var done []Op
-	for i := len(undos) - 1; i >= 0; i-- {
-		u := undos[i]
-		fmt.Fprintln(r.Stderr, u.String())
-		done = append(done, u)
-		if _, err := r.Exec.Do(context.Background(), u); err != nil {
-			fmt.Fprintf(r.Stderr, "[!] %s: %v\n", u.Display, err)
-			errs = append(errs, fmt.Errorf("undo: %s: %w", u.Display, err))
-		}
-	}
-	if len(errs) == 1 {
-		return done, cause
-	}
-	return done, errors.Join(errs...)
+	return sr.Run(ctx, plan)
 }

@@ -2,12 +2,12 @@ package quick
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
+
+	"github.com/wgshim/wgshim/wg-quick/steps"
 )
 
-// Executor performs steps.
+// Executor performs steps (a steps.Executor of Step).
 type Executor interface {
 	// Do performs s (never a Note) and returns the step that reverses it,
 	// normally s.Undo, possibly adjusted (the real wgN); nil if nothing
@@ -44,52 +44,17 @@ func (e *StepError) Unwrap() error { return e.Err }
 // steps, Run performs the undo steps collected so far in reverse order
 // (even if ctx is done: an interrupted `up` must still clean up) and
 // returns the failure joined with any undo failures. It returns the undo
-// steps it performed.
+// steps it performed. Notes are printed, not performed.
 func (r *Runner) Run(ctx context.Context, verb, name string, plan []Step) ([]Step, error) {
-	if r.DryRun {
-		for _, s := range plan {
-			fmt.Fprintln(r.Stderr, s.String())
-		}
-		return nil, nil
+	sr := &steps.Runner[Step]{
+		Exec: r.Exec, Stderr: r.Stderr, DryRun: r.DryRun,
+		Describe: func(s Step) steps.Info {
+			return steps.Info{Display: s.Display, BestEffort: s.BestEffort, PrintOnly: s.Kind == Note}
+		},
+		Fail: func(s Step, err error) error {
+			return &StepError{Verb: verb, Name: name, Step: s, Err: err}
+		},
+		Interrupted: Step{Display: "interrupted"},
 	}
-	var undos []Step
-	for _, s := range plan {
-		if err := ctx.Err(); err != nil {
-			return r.unwind(undos, &StepError{Verb: verb, Name: name, Step: Step{Display: "interrupted"}, Err: err})
-		}
-		fmt.Fprintln(r.Stderr, s.String())
-		if s.Kind == Note {
-			continue
-		}
-		undo, err := r.Exec.Do(ctx, s)
-		if err != nil {
-			if s.BestEffort {
-				fmt.Fprintf(r.Stderr, "[!] %s: %v\n", s.Display, err)
-				continue
-			}
-			return r.unwind(undos, &StepError{Verb: verb, Name: name, Step: s, Err: err})
-		}
-		if undo != nil {
-			undos = append(undos, *undo)
-		}
-	}
-	return nil, nil
-}
-
-func (r *Runner) unwind(undos []Step, cause error) ([]Step, error) {
-	errs := []error{cause}
-	var done []Step
-	for i := len(undos) - 1; i >= 0; i-- {
-		u := undos[i]
-		fmt.Fprintln(r.Stderr, u.String())
-		done = append(done, u)
-		if _, err := r.Exec.Do(context.Background(), u); err != nil {
-			fmt.Fprintf(r.Stderr, "[!] %s: %v\n", u.Display, err)
-			errs = append(errs, fmt.Errorf("undo: %s: %w", u.Display, err))
-		}
-	}
-	if len(errs) == 1 {
-		return done, cause
-	}
-	return done, errors.Join(errs...)
+	return sr.Run(ctx, plan)
 }
