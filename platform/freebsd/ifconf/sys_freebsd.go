@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wgshim/wgshim/platform/bsd"
 )
 
 // The request structures as Go types, for their sizes and alignment; the
@@ -52,11 +54,7 @@ func (c *Conn) Close() error {
 }
 
 func ioctl(fd int, req uint32, p unsafe.Pointer) error {
-	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(p))
-	if errno != 0 {
-		return errno
-	}
-	return nil
+	return bsd.Ioctl(fd, uintptr(req), p)
 }
 
 // AddAddress adds p to the interface as an alias (ifconfig IF inet|inet6

@@ -55,11 +55,7 @@ func openSocket() (*sysKernel, error) {
 }
 
 func (k *sysKernel) ioctlPtr(req uintptr, arg unsafe.Pointer) error {
-	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(k.fd), req, uintptr(arg))
-	if errno != 0 {
-		return errno
-	}
-	return nil
+	return bsd.Ioctl(k.fd, req, arg)
 }
 
 func (k *sysKernel) ioctl(req uintptr, io *DataIO) error {

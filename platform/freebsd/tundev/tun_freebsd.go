@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/route"
 	"golang.org/x/sys/unix"
 
+	"github.com/wgshim/wgshim/platform/bsd"
 	"github.com/wgshim/wgshim/platform/freebsd/ifconf"
 )
 
@@ -28,16 +29,11 @@ func devIoctl(f *os.File, req uintptr, arg unsafe.Pointer) error {
 	if err != nil {
 		return err
 	}
-	var errno unix.Errno
-	if err := rc.Control(func(fd uintptr) {
-		_, _, errno = unix.Syscall(unix.SYS_IOCTL, fd, req, uintptr(arg))
-	}); err != nil {
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { ierr = bsd.Ioctl(int(fd), req, arg) }); err != nil {
 		return err
 	}
-	if errno != 0 {
-		return errno
-	}
-	return nil
+	return ierr
 }
 
 // tunName asks the descriptor which interface it is (TUNGIFNAME).

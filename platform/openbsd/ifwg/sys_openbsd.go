@@ -49,14 +49,8 @@ func openSystem() (system, error) {
 	return &sysOpenBSD{fd: fd}, nil
 }
 
-// ioctl goes through syscall.Syscall, which Go maps to libc's ioctl(2)
-// on OpenBSD (syscall(2) is gone since 7.5).
 func (s *sysOpenBSD) ioctl(req uintptr, arg unsafe.Pointer) error {
-	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(s.fd), req, uintptr(arg))
-	if errno != 0 {
-		return errno
-	}
-	return nil
+	return bsd.Ioctl(s.fd, req, arg)
 }
 
 func (s *sysOpenBSD) wgIoctl(req uintptr, io *wgio.DataIO) error {

@@ -23,10 +23,7 @@ func ioctl(af int, req uintptr, arg unsafe.Pointer) error {
 		return fmt.Errorf("control socket: %w", err)
 	}
 	defer unix.Close(fd)
-	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(arg)); errno != 0 {
-		return errno
-	}
-	return nil
+	return bsd.Ioctl(fd, req, arg)
 }
 
 // opErr builds "OP NAME: cause", with ENXIO matching os.ErrNotExist.

@@ -63,14 +63,12 @@ func setBroadcastMode(f *os.File) error {
 	if err != nil {
 		return fmt.Errorf("tundev: TUNSIFMODE %s: %w", f.Name(), err)
 	}
-	var errno syscall.Errno
-	if err := rc.Control(func(fd uintptr) {
-		_, _, errno = unix.Syscall(unix.SYS_IOCTL, fd, tunSIFMode, uintptr(unsafe.Pointer(&mode)))
-	}); err != nil {
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { ierr = bsd.Ioctl(int(fd), tunSIFMode, unsafe.Pointer(&mode)) }); err != nil {
 		return fmt.Errorf("tundev: TUNSIFMODE %s: %w", f.Name(), err)
 	}
-	if errno != 0 {
-		return fmt.Errorf("tundev: TUNSIFMODE %s: %w", f.Name(), errno)
+	if ierr != nil {
+		return fmt.Errorf("tundev: TUNSIFMODE %s: %w", f.Name(), ierr)
 	}
 	return nil
 }
