@@ -41,23 +41,40 @@ func PutEndpoint(b []byte, ap netip.AddrPort, af6 uint8) (int, error) {
 	}
 	a := ap.Addr()
 	if a.Is4() {
-		b[0], b[1] = SizeofSockaddrInet4, AFInet
+		PutSockaddrInet4(b, a)
 		binary.BigEndian.PutUint16(b[2:], ap.Port())
-		ip := a.As4()
-		copy(b[4:8], ip[:])
 		return SizeofSockaddrInet4, nil
 	}
 	scope, err := endpointScope(a.Zone())
 	if err != nil {
 		return 0, fmt.Errorf("endpoint %s: %w", ap, err)
 	}
-	b[0], b[1] = SizeofSockaddrInet6, af6
+	PutSockaddrInet6(b, a, af6)
 	binary.BigEndian.PutUint16(b[2:], ap.Port())
-	// sin6_flowinfo at 4 stays 0.
-	ip := a.As16()
-	copy(b[8:24], ip[:])
 	binary.NativeEndian.PutUint32(b[24:], scope)
 	return SizeofSockaddrInet6, nil
+}
+
+// PutSockaddrInet4 writes the IPv4 address a into b as a struct
+// sockaddr_in with sa_len set, as interface address requests
+// (SIOCAIFADDR, SIOCDIFADDR) carry addresses and netmasks: sin_len,
+// sin_family and sin_addr. The port and sin_zero are left as they are
+// (zero in a fresh request); b must hold SizeofSockaddrInet4 bytes.
+func PutSockaddrInet4(b []byte, a netip.Addr) {
+	b[0], b[1] = SizeofSockaddrInet4, AFInet
+	ip := a.As4()
+	copy(b[4:8], ip[:])
+}
+
+// PutSockaddrInet6 writes the IPv6 address a into b as a struct
+// sockaddr_in6 of family af6 (the system's AF_INET6) with sa_len set:
+// sin6_len, sin6_family and sin6_addr. The port, sin6_flowinfo and
+// sin6_scope_id are left as they are; b must hold SizeofSockaddrInet6
+// bytes.
+func PutSockaddrInet6(b []byte, a netip.Addr, af6 uint8) {
+	b[0], b[1] = SizeofSockaddrInet6, af6
+	ip := a.As16()
+	copy(b[8:24], ip[:])
 }
 
 func endpointScope(zone string) (uint32, error) {

@@ -253,3 +253,23 @@ func TestLocalHeader(t *testing.T) {
 		t.Errorf("host route header %+v", h6)
 	}
 }
+
+// TestPutSockaddr checks the address-only sockaddrs of interface address
+// requests: the bytes around sa_len, family and address are untouched.
+func TestPutSockaddr(t *testing.T) {
+	b := bytes.Repeat([]byte{0xee}, 20)
+	PutSockaddrInet4(b[2:], netip.MustParseAddr("255.255.255.0"))
+	want := []byte{0xee, 0xee, 16, 2, 0xee, 0xee, 255, 255, 255, 0, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
+	if !bytes.Equal(b, want) {
+		t.Errorf("sockaddr_in\n got %x\nwant %x", b, want)
+	}
+	for _, af6 := range []uint8{AFInet6FreeBSD, AFInet6OpenBSD} {
+		b := make([]byte, SizeofSockaddrInet6)
+		PutSockaddrInet6(b, netip.MustParseAddr("fd00::1"), af6)
+		want := []byte{28, af6, 0, 0, 0, 0, 0, 0,
+			0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0}
+		if !bytes.Equal(b, want) {
+			t.Errorf("sockaddr_in6 af %d\n got %x\nwant %x", af6, b, want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+
+	"github.com/wgshim/wgshim/platform/bsd"
 )
 
 // ifNameSize is IFNAMSIZ, including the terminating NUL.
@@ -26,10 +28,6 @@ const (
 	sizeofIfreq        = 32
 	sizeofInAliasreq   = 68
 	sizeofIn6Aliasreq  = 136
-	sizeofSockaddrIn   = 16
-	sizeofSockaddrIn6  = 28
-	afInet             = 2
-	afInet6            = 28 // FreeBSD's AF_INET6
 	nd6InfiniteLifetim = 0xffffffff
 )
 
@@ -66,18 +64,6 @@ func putName(b []byte, name string) error {
 	return nil
 }
 
-func putSockaddrIn(b []byte, a netip.Addr) {
-	b[0], b[1] = sizeofSockaddrIn, afInet
-	ip := a.As4()
-	copy(b[4:8], ip[:])
-}
-
-func putSockaddrIn6(b []byte, a netip.Addr) {
-	b[0], b[1] = sizeofSockaddrIn6, afInet6
-	ip := a.As16()
-	copy(b[8:24], ip[:])
-}
-
 func mask(p netip.Prefix) netip.Addr {
 	var b [16]byte
 	for i, n := 0, p.Bits(); n > 0; i, n = i+1, n-8 {
@@ -104,8 +90,8 @@ func InAliasreq(name string, p netip.Prefix) ([sizeofInAliasreq]byte, error) {
 	if err := putName(b[:], name); err != nil {
 		return b, err
 	}
-	putSockaddrIn(b[16:], p.Addr())
-	putSockaddrIn(b[48:], mask(p))
+	bsd.PutSockaddrInet4(b[16:], p.Addr())
+	bsd.PutSockaddrInet4(b[48:], mask(p))
 	return b, nil
 }
 
@@ -121,8 +107,8 @@ func In6Aliasreq(name string, p netip.Prefix) ([sizeofIn6Aliasreq]byte, error) {
 	if err := putName(b[:], name); err != nil {
 		return b, err
 	}
-	putSockaddrIn6(b[16:], a)
-	putSockaddrIn6(b[72:], mask(p))
+	bsd.PutSockaddrInet6(b[16:], a, bsd.AFInet6FreeBSD)
+	bsd.PutSockaddrInet6(b[72:], mask(p), bsd.AFInet6FreeBSD)
 	binary.NativeEndian.PutUint32(b[120:], nd6InfiniteLifetim)
 	binary.NativeEndian.PutUint32(b[124:], nd6InfiniteLifetim)
 	return b, nil

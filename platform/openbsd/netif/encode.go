@@ -49,8 +49,8 @@ func EncodeInAliasreq(name string, p netip.Prefix) ([SizeofInAliasreq]byte, erro
 	if err := putName(b[:], name); err != nil {
 		return b, err
 	}
-	putSockaddrIn(b[offAddr:], p.Addr())
-	putSockaddrIn(b[offMask4:], bsd.PrefixMask(p))
+	bsd.PutSockaddrInet4(b[offAddr:], p.Addr())
+	bsd.PutSockaddrInet4(b[offMask4:], bsd.PrefixMask(p))
 	return b, nil
 }
 
@@ -66,8 +66,8 @@ func EncodeIn6Aliasreq(name string, p netip.Prefix) ([SizeofIn6Aliasreq]byte, er
 	if err := putName(b[:], name); err != nil {
 		return b, err
 	}
-	putSockaddrIn6(b[offAddr:], p.Addr())
-	putSockaddrIn6(b[offMask6:], bsd.PrefixMask(p))
+	bsd.PutSockaddrInet6(b[offAddr:], p.Addr(), bsd.AFInet6OpenBSD)
+	bsd.PutSockaddrInet6(b[offMask6:], bsd.PrefixMask(p), bsd.AFInet6OpenBSD)
 	binary.NativeEndian.PutUint32(b[offVltime:], infiniteLifetime)
 	binary.NativeEndian.PutUint32(b[offPltime:], infiniteLifetime)
 	return b, nil
@@ -80,18 +80,6 @@ func putName(b []byte, name string) error {
 	}
 	copy(b, n[:])
 	return nil
-}
-
-func putSockaddrIn(b []byte, a netip.Addr) {
-	b[0], b[1] = bsd.SizeofSockaddrInet4, bsd.AFInet
-	ip := a.As4()
-	copy(b[4:8], ip[:])
-}
-
-func putSockaddrIn6(b []byte, a netip.Addr) {
-	b[0], b[1] = bsd.SizeofSockaddrInet6, bsd.AFInet6OpenBSD
-	ip := a.As16()
-	copy(b[8:24], ip[:])
 }
 
 // DescrSize is IFDESCRSIZE: descriptions are at most 63 bytes and a NUL.

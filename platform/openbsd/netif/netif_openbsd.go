@@ -97,7 +97,7 @@ func DeleteAddress(name string, a netip.Addr) error {
 	if err := putName(b[:], name); err != nil {
 		return err
 	}
-	putSockaddrIn(b[offAddr:], a)
+	bsd.PutSockaddrInet4(b[offAddr:], a)
 	if err := ioctl(unix.AF_INET, unix.SIOCDIFADDR, unsafe.Pointer(&b)); err != nil {
 		return opErr("SIOCDIFADDR "+a.String(), name, err)
 	}
