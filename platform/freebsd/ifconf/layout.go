@@ -9,19 +9,7 @@ import (
 )
 
 // ifNameSize is IFNAMSIZ, including the terminating NUL.
-const ifNameSize = 16
-
-// ioctl request encoding (sys/sys/ioccom.h).
-const (
-	iocVoid  = 0x20000000
-	iocOut   = 0x40000000
-	iocIn    = 0x80000000
-	iocInOut = iocIn | iocOut
-)
-
-func ioc(dir uint32, group byte, num uint32, size uint32) uint32 {
-	return dir | (size&0x1fff)<<16 | uint32(group)<<8 | num
-}
+const ifNameSize = bsd.IfNameSize
 
 // Structure sizes (amd64 and arm64; spec §2.9–2.10).
 const (
@@ -31,16 +19,16 @@ const (
 	nd6InfiniteLifetim = 0xffffffff
 )
 
-// Request numbers.
+// Request numbers (sys/sys/sockio.h, encoded as sys/sys/ioccom.h does).
 var (
-	siocAIfAddr    = ioc(iocIn, 'i', 43, sizeofInAliasreq)  // 0x8044692b, not x/sys's legacy 0x8040691a
-	siocAIfAddrIn6 = ioc(iocIn, 'i', 27, sizeofIn6Aliasreq) // 0x8088691b
-	siocSIfFlags   = ioc(iocIn, 'i', 16, sizeofIfreq)       // 0x80206910
-	siocGIfFlags   = ioc(iocInOut, 'i', 17, sizeofIfreq)    // 0xc0206911
-	siocSIfMTU     = ioc(iocIn, 'i', 52, sizeofIfreq)       // 0x80206934
-	siocGIfMTU     = ioc(iocInOut, 'i', 51, sizeofIfreq)    // 0xc0206933
-	siocSIfName    = ioc(iocIn, 'i', 40, sizeofIfreq)       // 0x80206928
-	siocIfDestroy  = ioc(iocIn, 'i', 121, sizeofIfreq)      // 0x80206979
+	siocAIfAddr    = uint32(bsd.IOW('i', 43, sizeofInAliasreq))  // 0x8044692b, not x/sys's legacy 0x8040691a
+	siocAIfAddrIn6 = uint32(bsd.IOW('i', 27, sizeofIn6Aliasreq)) // 0x8088691b
+	siocSIfFlags   = uint32(bsd.IOW('i', 16, sizeofIfreq))       // 0x80206910
+	siocGIfFlags   = uint32(bsd.IOWR('i', 17, sizeofIfreq))      // 0xc0206911
+	siocSIfMTU     = uint32(bsd.IOW('i', 52, sizeofIfreq))       // 0x80206934
+	siocGIfMTU     = uint32(bsd.IOWR('i', 51, sizeofIfreq))      // 0xc0206933
+	siocSIfName    = uint32(bsd.IOW('i', 40, sizeofIfreq))       // 0x80206928
+	siocIfDestroy  = uint32(bsd.IOW('i', 121, sizeofIfreq))      // 0x80206979
 )
 
 // Interface flags (net/if.h).
@@ -64,21 +52,6 @@ func putName(b []byte, name string) error {
 	return nil
 }
 
-func mask(p netip.Prefix) netip.Addr {
-	var b [16]byte
-	for i, n := 0, p.Bits(); n > 0; i, n = i+1, n-8 {
-		if n >= 8 {
-			b[i] = 0xff
-		} else {
-			b[i] = byte(0xff << (8 - n))
-		}
-	}
-	if p.Addr().Is4() {
-		return netip.AddrFrom4([4]byte(b[:4]))
-	}
-	return netip.AddrFrom16(b)
-}
-
 // InAliasreq is struct in_aliasreq for SIOCAIFADDR: name, the address,
 // no broadcast/destination (if_wg and tun(4) here are neither), the
 // netmask, vhid 0.
@@ -91,7 +64,7 @@ func InAliasreq(name string, p netip.Prefix) ([sizeofInAliasreq]byte, error) {
 		return b, err
 	}
 	bsd.PutSockaddrInet4(b[16:], p.Addr())
-	bsd.PutSockaddrInet4(b[48:], mask(p))
+	bsd.PutSockaddrInet4(b[48:], bsd.PrefixMask(p))
 	return b, nil
 }
 
@@ -108,7 +81,7 @@ func In6Aliasreq(name string, p netip.Prefix) ([sizeofIn6Aliasreq]byte, error) {
 		return b, err
 	}
 	bsd.PutSockaddrInet6(b[16:], a, bsd.AFInet6FreeBSD)
-	bsd.PutSockaddrInet6(b[72:], mask(p), bsd.AFInet6FreeBSD)
+	bsd.PutSockaddrInet6(b[72:], bsd.PrefixMask(p), bsd.AFInet6FreeBSD)
 	binary.NativeEndian.PutUint32(b[120:], nd6InfiniteLifetim)
 	binary.NativeEndian.PutUint32(b[124:], nd6InfiniteLifetim)
 	return b, nil
