@@ -23,6 +23,13 @@
 // messages; it builds only on FreeBSD and OpenBSD, and other systems get
 // a Conn whose methods return errors.ErrUnsupported.
 //
+// It also holds the small kernel-interface pieces both systems share:
+// ioctl request encoding (IOW, IOR, IOWR) and the raw Ioctl call
+// (FreeBSD and OpenBSD only), struct ifreq views and interface names,
+// SIOCGIFGMEMB group listing, sockaddrs of endpoints and interface
+// addresses, and the tun(4) address-family header. Subpackage rollback
+// restores a WireGuard device that a failed SIOCSWG changed in part.
+//
 // Importers: platform/freebsd, platform/openbsd and wg-quick; nothing in
 // core/.
 package bsd
