@@ -1,7 +1,6 @@
 package wgquick
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,14 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/wgshim/wgshim/core/wgtypes"
-	"github.com/wgshim/wgshim/platform"
 	"github.com/wgshim/wgshim/platform/bsd"
 	"github.com/wgshim/wgshim/platform/freebsd/ifconf"
 	"github.com/wgshim/wgshim/platform/host"
@@ -37,10 +33,9 @@ func NewHost(stdout, stderr io.Writer) (Host, error) {
 // WireGuard drivers of platform/host (if_wg, else a userspace daemon),
 // the routing socket (platform/bsd), resolvconf(8) and sh(1).
 type freebsdHost struct {
-	ifc            *ifconf.Conn
-	rt             *bsd.Conn
-	stdout, stderr io.Writer
-	links          map[string]platform.Link
+	liveHost
+	ifc *ifconf.Conn
+	rt  *bsd.Conn
 }
 
 // NewFreeBSDHost returns the live FreeBSD system; commands it runs write
@@ -55,13 +50,11 @@ func NewFreeBSDHost(stdout, stderr io.Writer) (FreeBSDHost, error) {
 		ifc.Close()
 		return nil, err
 	}
-	return &freebsdHost{ifc: ifc, rt: rt, stdout: stdout, stderr: stderr, links: map[string]platform.Link{}}, nil
+	return &freebsdHost{liveHost: newLiveHost(stdout, stderr), ifc: ifc, rt: rt}, nil
 }
 
 func (h *freebsdHost) Close() error {
-	for _, l := range h.links {
-		l.Close()
-	}
+	h.closeLinks()
 	h.rt.Close()
 	return h.ifc.Close()
 }
@@ -101,18 +94,6 @@ func (h *freebsdHost) FIBs() (int, error) {
 
 // Executor.
 
-func (h *freebsdHost) link(name string) (platform.Link, error) {
-	if l, ok := h.links[name]; ok {
-		return l, nil
-	}
-	l, err := host.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	h.links[name] = l
-	return l, nil
-}
-
 func (h *freebsdHost) Do(ctx context.Context, op Op) (*Op, error) {
 	switch op.Kind {
 	case CreateLink:
@@ -120,9 +101,7 @@ func (h *freebsdHost) Do(ctx context.Context, op Op) (*Op, error) {
 	case DeleteLink:
 		return nil, h.deleteLink(op.Iface)
 	case Hook:
-		cmd := exec.CommandContext(ctx, hookShell(), "-c", op.Text)
-		cmd.Stdout, cmd.Stderr = h.stdout, h.stderr
-		return nil, cmd.Run()
+		return nil, h.hook(ctx, hookShell(), op.Text)
 	case SetConfig:
 		l, err := h.link(op.Iface)
 		if err != nil {
@@ -171,11 +150,8 @@ func (h *freebsdHost) exec(ctx context.Context, op Op) (*Op, error) {
 			}
 			continue
 		}
-		cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
-		cmd.Stdin = strings.NewReader(c.Stdin)
-		cmd.Stdout, cmd.Stderr = h.stdout, h.stderr
-		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Args[0], err)
+		if err := h.run(ctx, c); err != nil {
+			return nil, err
 		}
 	}
 	return op.Undo, nil
@@ -184,37 +160,18 @@ func (h *freebsdHost) exec(ctx context.Context, op Op) (*Op, error) {
 // createLink is add_if: if_wg (loaded on demand by the driver), else,
 // unless the name is taken, the userspace implementation.
 func (h *freebsdHost) createLink(name string) error {
-	var kerr error
-	for _, d := range host.Drivers() {
-		if d.Kind() == wgtypes.Userspace {
-			continue
-		}
-		l, err := d.Create(name)
-		if err == nil {
-			h.links[name] = l
-			return nil
-		}
-		if errors.Is(err, fs.ErrExist) {
-			return err
-		}
-		kerr = err
-	}
-	if kerr == nil {
+	created, kerr := h.createKernel(name)
+	switch {
+	case created:
+		return nil
+	case errors.Is(kerr, fs.ErrExist):
+		return kerr
+	case kerr == nil:
 		kerr = errors.New("no kernel driver")
 	}
-	prog := os.Getenv(uapi.ProgramEnv)
-	if prog == "" {
-		prog = uapi.DefaultProgram
-	}
 	fmt.Fprintf(h.stderr, "[!] Missing WireGuard kernel support (%v). Falling back to slow userspace implementation.\n", kerr)
-	fmt.Fprintf(h.stderr, "[#] %s %s\n", prog, name)
-	user := &uapi.Driver{Stdout: h.stdout, Stderr: h.stderr}
-	l, err := user.Create(name)
-	if err != nil {
-		return err
-	}
-	h.links[name] = l
-	return nil
+	fmt.Fprintf(h.stderr, "[#] %s %s\n", userspaceProgram(), name)
+	return h.create(&uapi.Driver{Stdout: h.stdout, Stderr: h.stderr}, name)
 }
 
 // deleteLink is del_if: destroy the interface (or remove a daemon's
@@ -231,26 +188,18 @@ func (h *freebsdHost) deleteLink(name string) error {
 	} else if err := h.ifc.Destroy(name); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	gone := func() bool {
 		ok, err := h.ifc.Exists(name)
-		if err == nil && !ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return h.ifc.Destroy(name)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return err == nil && !ok
 	}
+	if awaitGone(gone, 5*time.Second, 100*time.Millisecond) {
+		return nil
+	}
+	return h.ifc.Destroy(name)
 }
 
 func (h *freebsdHost) saveConfig(op Op) error {
-	c := op.Save
-	l, err := h.link(op.Iface)
-	if err != nil {
-		return err
-	}
-	dev, err := l.Get()
+	dev, err := h.device(op.Iface)
 	if err != nil {
 		return err
 	}
@@ -271,17 +220,10 @@ func (h *freebsdHost) saveConfig(op Op) error {
 			run.Addrs = append(run.Addrs, netip.PrefixFrom(ip.Unmap(), ones))
 		}
 	}
-	var out bytes.Buffer
-	cmd := exec.Command("resolvconf", "-l", op.Iface)
-	cmd.Stdout = &out
-	if cmd.Run() == nil {
-		run.DNS = parseNameservers(out.String())
+	if out, err := output("resolvconf", "-l", op.Iface); err == nil {
+		run.DNS = parseNameservers(out)
 	}
-	b, err := encodeConfig(RunningConfig(c, dev, run))
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(c.File, b)
+	return writeRunning(op.Save, dev, run)
 }
 
 // startFreeBSDMonitor is monitor_daemon: this executable run again as the

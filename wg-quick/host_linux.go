@@ -2,7 +2,6 @@ package wgquick
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,16 +17,14 @@ import (
 	"time"
 
 	"github.com/wgshim/wgshim/core/wgtypes"
-	"github.com/wgshim/wgshim/platform"
 	"github.com/wgshim/wgshim/platform/host"
 	"github.com/wgshim/wgshim/platform/linux/rtnl"
 )
 
 // linuxHost is the live Linux system.
 type linuxHost struct {
-	rc             *rtnl.Conn
-	stdout, stderr io.Writer
-	links          map[string]platform.Link
+	liveHost
+	rc *rtnl.Conn
 }
 
 // NewHost returns the live Linux system; commands it runs write to stdout
@@ -37,13 +34,11 @@ func NewHost(stdout, stderr io.Writer) (Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &linuxHost{rc: rc, stdout: stdout, stderr: stderr, links: map[string]platform.Link{}}, nil
+	return &linuxHost{liveHost: newLiveHost(stdout, stderr), rc: rc}, nil
 }
 
 func (h *linuxHost) Close() error {
-	for _, l := range h.links {
-		l.Close()
-	}
+	h.closeLinks()
 	return h.rc.Close()
 }
 
@@ -59,25 +54,7 @@ func (h *linuxHost) LinkExists(name string) (bool, error) {
 
 func (h *linuxHost) WireGuardInterfaces() ([]string, error) { return host.List() }
 
-func (h *linuxHost) Device(name string) (*wgtypes.Device, error) {
-	l, err := h.link(name)
-	if err != nil {
-		return nil, err
-	}
-	return l.Get()
-}
-
-func (h *linuxHost) link(name string) (platform.Link, error) {
-	if l, ok := h.links[name]; ok {
-		return l, nil
-	}
-	l, err := host.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	h.links[name] = l
-	return l, nil
-}
+func (h *linuxHost) Device(name string) (*wgtypes.Device, error) { return h.device(name) }
 
 func (h *linuxHost) RouteMTU(dst netip.Addr) (int, error) { return h.rc.RouteMTU(dst) }
 
@@ -133,18 +110,8 @@ func (h *linuxHost) Have(prog string) bool {
 	return err == nil
 }
 
-func (h *linuxHost) output(args ...string) (string, error) {
-	var out, errb bytes.Buffer
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
-	}
-	return out.String(), nil
-}
-
 func (h *linuxHost) NftTables() ([]string, error) {
-	out, err := h.output("nft", "list", "tables")
+	out, err := output("nft", "list", "tables")
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +124,7 @@ func (h *linuxHost) NftTables() ([]string, error) {
 	return tables, nil
 }
 
-func (h *linuxHost) IptablesSave(tool string) (string, error) { return h.output(tool + "-save") }
+func (h *linuxHost) IptablesSave(tool string) (string, error) { return output(tool + "-save") }
 
 // rtTables are the files naming routing tables, as iproute2 reads them.
 var rtTables = []string{"/etc/iproute2/rt_tables", "/usr/share/iproute2/rt_tables", "/usr/lib/iproute2/rt_tables"}
@@ -241,9 +208,7 @@ func (h *linuxHost) Do(ctx context.Context, op Op) (*Op, error) {
 	case DeleteLink:
 		return nil, h.deleteLink(op.Iface)
 	case Hook:
-		cmd := exec.CommandContext(ctx, "bash", "-c", op.Text)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, h.stdout, h.stderr
-		return nil, cmd.Run()
+		return nil, h.hook(ctx, "bash", op.Text)
 	case SetConfig, SetFwMark:
 		l, err := h.link(op.Iface)
 		if err != nil {
@@ -281,11 +246,8 @@ func (h *linuxHost) Do(ctx context.Context, op Op) (*Op, error) {
 		return nil, os.WriteFile(sysctlPath(op.Key), []byte(op.Text+"\n"), 0o644)
 	case Exec:
 		for _, c := range op.Cmds {
-			cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
-			cmd.Stdin = strings.NewReader(c.Stdin)
-			cmd.Stdout, cmd.Stderr = h.stdout, h.stderr
-			if err := cmd.Run(); err != nil {
-				return nil, fmt.Errorf("%s: %w", c.Args[0], err)
+			if err := h.run(ctx, c); err != nil {
+				return nil, err
 			}
 		}
 		return op.Undo, nil
@@ -298,23 +260,11 @@ func (h *linuxHost) Do(ctx context.Context, op Op) (*Op, error) {
 // createLink is add_if: the kernel driver, or, when the module is missing,
 // the userspace implementation.
 func (h *linuxHost) createLink(name string) error {
-	var kerr error
-	for _, d := range host.Drivers() {
-		if d.Kind() == wgtypes.Userspace {
-			continue
-		}
-		l, err := d.Create(name)
-		if err == nil {
-			h.links[name] = l
-			return nil
-		}
-		kerr = err
+	created, kerr := h.createKernel(name)
+	if created {
+		return nil
 	}
-	user := host.Userspace()
-	prog := os.Getenv("WG_QUICK_USERSPACE_IMPLEMENTATION")
-	if prog == "" {
-		prog = "wgshim"
-	}
+	prog := userspaceProgram()
 	if _, err := os.Stat("/sys/module/wireguard"); err == nil && kerr != nil {
 		return kerr
 	}
@@ -326,12 +276,7 @@ func (h *linuxHost) createLink(name string) error {
 	}
 	fmt.Fprintln(h.stderr, missingModule)
 	fmt.Fprintf(h.stderr, "[#] %s %s\n", prog, name)
-	l, err := user.Create(name)
-	if err != nil {
-		return err
-	}
-	h.links[name] = l
-	return nil
+	return h.create(host.Userspace(), name)
 }
 
 // deleteLink removes the interface, waiting for a userspace daemon's TUN
@@ -348,17 +293,14 @@ func (h *linuxHost) deleteLink(name string) error {
 	if err := l.Destroy(); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	gone := func() bool {
 		_, err := h.rc.LinkByName(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return h.rc.DeleteLink(name)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return errors.Is(err, fs.ErrNotExist)
 	}
+	if awaitGone(gone, 5*time.Second, 10*time.Millisecond) {
+		return nil
+	}
+	return h.rc.DeleteLink(name)
 }
 
 // addRule adds a rule and returns an undo that deletes exactly it: the
@@ -394,12 +336,7 @@ func (h *linuxHost) addRule(op Op) (*Op, error) {
 }
 
 func (h *linuxHost) saveConfig(op Op) error {
-	c := op.Save
-	l, err := h.link(op.Iface)
-	if err != nil {
-		return err
-	}
-	dev, err := l.Get()
+	dev, err := h.device(op.Iface)
 	if err != nil {
 		return err
 	}
@@ -414,11 +351,7 @@ func (h *linuxHost) saveConfig(op Op) error {
 	run.MTU = link.MTU
 	backend, prefix := h.DNS()
 	run.DNS = h.liveDNS(backend, prefix+op.Iface, op.Iface)
-	b, err := encodeConfig(RunningConfig(c, dev, run))
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(c.File, b)
+	return writeRunning(op.Save, dev, run)
 }
 
 // liveDNS reads the name servers registered for the interface:
@@ -427,14 +360,14 @@ func (h *linuxHost) liveDNS(backend DNSBackend, name, iface string) []netip.Addr
 	var text string
 	switch backend {
 	case Resolvconf:
-		out, err := h.output("resolvconf", "-l", name)
+		out, err := output("resolvconf", "-l", name)
 		if err != nil {
 			b, _ := os.ReadFile("/etc/resolvconf/run/interface/" + name)
 			out = string(b)
 		}
 		text = out
 	case Resolvectl:
-		out, _ := h.output("resolvectl", "dns", iface)
+		out, _ := output("resolvectl", "dns", iface)
 		if _, list, ok := strings.Cut(out, ":"); ok {
 			for _, s := range strings.Fields(list) {
 				text += "nameserver " + s + "\n"
