@@ -60,7 +60,7 @@ type FreeBSDPlan struct {
 func PlanUpFreeBSD(c *config.Config, wc *wgtypes.Config, f *FreeBSDFacts) (*FreeBSDPlan, error) {
 	iface := f.Iface
 	if f.LinkExists {
-		return nil, fmt.Errorf("`%s' %w", iface, ErrAlreadyExists)
+		return nil, errAlreadyExists(iface)
 	}
 	in := &c.Interface
 	tableText, tablePos := "", config.Pos{}
@@ -93,9 +93,7 @@ func PlanUpFreeBSD(c *config.Config, wc *wgtypes.Config, f *FreeBSDFacts) (*Free
 
 	del := Op{Kind: DeleteLink, Iface: iface, Display: "ifconfig " + iface + " destroy"}
 	p.Ops = append(p.Ops, Op{Kind: CreateLink, Iface: iface, Display: "ifconfig wg create name " + iface, Undo: &del})
-	for _, h := range in.PreUp {
-		p.Ops = append(p.Ops, opHook(iface, h.V, h.Pos))
-	}
+	p.Ops = append(p.Ops, opHooks(iface, in.PreUp)...)
 	p.Ops = append(p.Ops, Op{Kind: SetConfig, Iface: iface, Display: "wg addconf " + iface + " /dev/stdin", Config: wc})
 	var addrs []netip.Prefix
 	for _, a := range in.Address {
@@ -108,10 +106,7 @@ func PlanUpFreeBSD(c *config.Config, wc *wgtypes.Config, f *FreeBSDFacts) (*Free
 		p.Ops = append(p.Ops, Op{Kind: AddAddress, Iface: iface, Prefix: a.V, Pos: a.Pos,
 			Display: fmt.Sprintf("ifconfig %s %s %s alias", iface, fam, a.V)})
 	}
-	mtu, mtuPos := detectMTUBSD(f), config.Pos{}
-	if in.MTU != nil {
-		mtu, mtuPos = in.MTU.V, in.MTU.Pos
-	}
+	mtu, mtuPos := planMTU(in, detectMTUBSD(f))
 	p.Ops = append(p.Ops, Op{Kind: SetMTUUp, Iface: iface, MTU: mtu, Pos: mtuPos,
 		Display: fmt.Sprintf("ifconfig %s mtu %d up", iface, mtu)})
 
@@ -151,9 +146,7 @@ func PlanUpFreeBSD(c *config.Config, wc *wgtypes.Config, f *FreeBSDFacts) (*Free
 		st := routes.Endpoints
 		p.Monitor = &st
 	}
-	for _, h := range in.PostUp {
-		p.Ops = append(p.Ops, opHook(iface, h.V, h.Pos))
-	}
+	p.Ops = append(p.Ops, opHooks(iface, in.PostUp)...)
 	return p, nil
 }
 
@@ -180,16 +173,10 @@ func detectMTUBSD(f *FreeBSDFacts) int {
 func PlanDownFreeBSD(c *config.Config, f *FreeBSDFacts) ([]Op, error) {
 	iface := f.Iface
 	if !f.IsWireGuard {
-		return nil, fmt.Errorf("`%s' %w", iface, ErrNotWireGuard)
+		return nil, errNotWireGuard(iface)
 	}
 	in := &c.Interface
-	var plan []Op
-	for _, h := range in.PreDown {
-		plan = append(plan, opHook(iface, h.V, h.Pos))
-	}
-	if in.SaveConfig != nil && in.SaveConfig.V {
-		plan = append(plan, opSaveConfig(iface, c))
-	}
+	plan := downHead(c, iface)
 	display := "ifconfig " + iface + " destroy"
 	if f.Userspace {
 		display = "rm -f /var/run/wireguard/" + iface + ".sock"
@@ -201,10 +188,7 @@ func PlanDownFreeBSD(c *config.Config, f *FreeBSDFacts) ([]Op, error) {
 		op.BestEffort = true
 		plan = append(plan, op)
 	}
-	for _, h := range in.PostDown {
-		plan = append(plan, opHook(iface, h.V, h.Pos))
-	}
-	return plan, nil
+	return append(plan, opHooks(iface, in.PostDown)...), nil
 }
 
 // ParseRouteArgs reads back the route(8) argv of an endpoint-route Exec

@@ -1,7 +1,6 @@
 package wgquick
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -57,26 +56,16 @@ func (e *PlanError) Error() string {
 	return e.Msg
 }
 
-// ErrAlreadyExists and ErrNotWireGuard are wrapped by the plan errors for
-// an interface that exists (up) or is not a WireGuard interface (down, save).
-var (
-	ErrAlreadyExists = errors.New("already exists")
-	ErrNotWireGuard  = errors.New("is not a WireGuard interface")
-)
-
 // PlanUp returns the steps of `wg-quick up` for c on Linux. wc is
 // c.WGConfig (endpoints resolved); f comes from GatherUp.
 func PlanUp(c *config.Config, wc *wgtypes.Config, f *Facts) ([]Op, error) {
 	iface := f.Iface
 	if f.LinkExists {
-		return nil, fmt.Errorf("`%s' %w", iface, ErrAlreadyExists)
+		return nil, errAlreadyExists(iface)
 	}
 	in := &c.Interface
-	var plan []Op
-	plan = append(plan, opCreateLink(iface))
-	for _, h := range in.PreUp {
-		plan = append(plan, opHook(iface, h.V, h.Pos))
-	}
+	plan := []Op{opCreateLink(iface)}
+	plan = append(plan, opHooks(iface, in.PreUp)...)
 	plan = append(plan, opSetConfig(iface, wc))
 	if err := checkAddresses(in.Address); err != nil {
 		return nil, err
@@ -85,10 +74,7 @@ func PlanUp(c *config.Config, wc *wgtypes.Config, f *Facts) ([]Op, error) {
 		plan = append(plan, opAddress(AddAddress, iface, a.V, a.Pos))
 	}
 
-	mtu, mtuPos := detectMTU(f), config.Pos{}
-	if in.MTU != nil {
-		mtu, mtuPos = in.MTU.V, in.MTU.Pos
-	}
+	mtu, mtuPos := planMTU(in, detectMTU(f))
 	plan = append(plan, opSetMTUUp(iface, mtu, mtuPos))
 
 	if len(in.DNS) > 0 {
@@ -134,10 +120,7 @@ func PlanUp(c *config.Config, wc *wgtypes.Config, f *Facts) ([]Op, error) {
 			plan = append(plan, opRoute(AddRoute, iface, r, 0, pos))
 		}
 	}
-	for _, h := range in.PostUp {
-		plan = append(plan, opHook(iface, h.V, h.Pos))
-	}
-	return plan, nil
+	return append(plan, opHooks(iface, in.PostUp)...), nil
 }
 
 // checkAddresses refuses an address the kernel would refuse as a
@@ -424,16 +407,10 @@ func unsetDNSOp(f *Facts) Op {
 func PlanDown(c *config.Config, f *Facts) ([]Op, error) {
 	iface := f.Iface
 	if !f.IsWireGuard {
-		return nil, fmt.Errorf("`%s' %w", iface, ErrNotWireGuard)
+		return nil, errNotWireGuard(iface)
 	}
 	in := &c.Interface
-	var plan []Op
-	for _, h := range in.PreDown {
-		plan = append(plan, opHook(iface, h.V, h.Pos))
-	}
-	if in.SaveConfig != nil && in.SaveConfig.V {
-		plan = append(plan, opSaveConfig(iface, c))
-	}
+	plan := downHead(c, iface)
 	plan = append(plan, delRules(c, f)...)
 	plan = append(plan, opDeleteLink(iface))
 	if len(in.DNS) > 0 {
@@ -442,16 +419,13 @@ func PlanDown(c *config.Config, f *Facts) ([]Op, error) {
 		plan = append(plan, op)
 	}
 	plan = append(plan, removeFirewall(f)...)
-	for _, h := range in.PostDown {
-		plan = append(plan, opHook(iface, h.V, h.Pos))
-	}
-	return plan, nil
+	return append(plan, opHooks(iface, in.PostDown)...), nil
 }
 
 // PlanSave returns the steps of `wg-quick save`.
 func PlanSave(c *config.Config, f *Facts) ([]Op, error) {
 	if !f.IsWireGuard {
-		return nil, fmt.Errorf("`%s' %w", f.Iface, ErrNotWireGuard)
+		return nil, errNotWireGuard(f.Iface)
 	}
 	return []Op{opSaveConfig(f.Iface, c)}, nil
 }

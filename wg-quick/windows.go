@@ -326,15 +326,13 @@ func PlanWindowsDown(f *WindowsFacts) ([]Op, error) {
 	case f.Running:
 		return nil, fmt.Errorf("`%s' is not run by a tunnel service: stop the process serving it (wgshim in the foreground, or wireguard-go)", f.Iface)
 	}
-	return nil, fmt.Errorf("`%s' %w", f.Iface, ErrNotWireGuard)
+	return nil, errNotWireGuard(f.Iface)
 }
 
-// PlanWindowsSave returns the steps of `wg-quick save` on Windows.
+// PlanWindowsSave returns the steps of `wg-quick save` on Windows: PlanSave
+// of the running tunnel.
 func PlanWindowsSave(c *config.Config, f *WindowsFacts) ([]Op, error) {
-	if !f.Running {
-		return nil, fmt.Errorf("`%s' %w", f.Iface, ErrNotWireGuard)
-	}
-	return []Op{opSaveConfig(f.Iface, c)}, nil
+	return PlanSave(c, &Facts{Iface: f.Iface, IsWireGuard: f.Running})
 }
 
 // mainWindows is Main on Windows, after the command line was read.
