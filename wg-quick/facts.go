@@ -97,16 +97,7 @@ func GatherUp(p Prober, iface string, wc *wgtypes.Config, tableName string, need
 	if f.LinkExists, err = p.LinkExists(iface); err != nil {
 		return nil, fmt.Errorf("gather: %w", err)
 	}
-	for _, pc := range wc.Peers {
-		if pc.Endpoint == nil {
-			continue
-		}
-		// Like upstream's `ip route get ... || true`: a host without a
-		// route to one endpoint just has no candidate from it.
-		if mtu, err := p.RouteMTU(pc.Endpoint.Addr().Unmap()); err == nil && mtu > 0 {
-			f.EndpointMTUs = append(f.EndpointMTUs, mtu)
-		}
-	}
+	f.EndpointMTUs = endpointMTUs(p.RouteMTU, wc)
 	if mtu, ok, err := p.DefaultRouteMTU(); err == nil && ok {
 		f.DefaultMTU = mtu
 	}
@@ -171,3 +162,20 @@ func GatherDown(p Prober, iface string) (*Facts, error) {
 }
 
 const srcValidMark = "net.ipv4.conf.all.src_valid_mark"
+
+// endpointMTUs are the MTU candidates towards the endpoints of wc, as
+// routeMTU (a Prober's or FreeBSDProber's RouteMTU) gives them. Like
+// upstream's `ip route get ... || true` (`route -n get` on the BSDs), an
+// endpoint without a route just gives no candidate.
+func endpointMTUs(routeMTU func(netip.Addr) (int, error), wc *wgtypes.Config) []int {
+	var mtus []int
+	for _, pc := range wc.Peers {
+		if pc.Endpoint == nil {
+			continue
+		}
+		if mtu, err := routeMTU(pc.Endpoint.Addr().Unmap()); err == nil && mtu > 0 {
+			mtus = append(mtus, mtu)
+		}
+	}
+	return mtus
+}

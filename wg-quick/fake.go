@@ -190,13 +190,8 @@ func (f *Fake) IptablesSave(tool string) (string, error) {
 }
 
 func (f *Fake) TableID(name string) (uint32, error) {
-	switch name {
-	case "main":
-		return rtnl.TableMain, nil
-	case "local":
-		return rtnl.TableLocal, nil
-	case "default":
-		return rtnl.TableDefault, nil
+	if id, ok := reservedTable(name); ok {
+		return id, nil
 	}
 	if id, ok := f.TableIDs[name]; ok {
 		return id, nil

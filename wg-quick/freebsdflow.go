@@ -67,14 +67,7 @@ func GatherUpFreeBSD(p FreeBSDProber, iface string, wc *wgtypes.Config) (*FreeBS
 	if f.LinkExists, err = p.LinkExists(iface); err != nil {
 		return nil, fmt.Errorf("gather: %w", err)
 	}
-	for _, pc := range wc.Peers {
-		if pc.Endpoint == nil {
-			continue
-		}
-		if mtu, err := p.RouteMTU(pc.Endpoint.Addr().Unmap()); err == nil && mtu > 0 {
-			f.EndpointMTUs = append(f.EndpointMTUs, mtu)
-		}
-	}
+	f.EndpointMTUs = endpointMTUs(p.RouteMTU, wc)
 	if mtu, err := p.RouteMTU(netip.IPv4Unspecified()); err == nil && mtu > 0 {
 		f.DefaultMTU = mtu
 	}

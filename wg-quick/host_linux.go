@@ -130,13 +130,8 @@ func (h *linuxHost) IptablesSave(tool string) (string, error) { return output(to
 var rtTables = []string{"/etc/iproute2/rt_tables", "/usr/share/iproute2/rt_tables", "/usr/lib/iproute2/rt_tables"}
 
 func (h *linuxHost) TableID(name string) (uint32, error) {
-	switch name {
-	case "main":
-		return rtnl.TableMain, nil
-	case "local":
-		return rtnl.TableLocal, nil
-	case "default":
-		return rtnl.TableDefault, nil
+	if id, ok := reservedTable(name); ok {
+		return id, nil
 	}
 	files := append([]string(nil), rtTables...)
 	for _, d := range rtTables {

@@ -102,6 +102,17 @@ func rtnlFamily(p netip.Prefix) rtnl.Family {
 // tableName is how wg-quick writes a table in commands.
 func tableName(t uint32) string { return rtnl.TableName(t) }
 
+// reservedTable is tableName backwards for the tables iproute2 names
+// without rt_tables(5): main, local and default.
+func reservedTable(name string) (uint32, bool) {
+	for _, t := range []uint32{rtnl.TableMain, rtnl.TableLocal, rtnl.TableDefault} {
+		if tableName(t) == name {
+			return t, true
+		}
+	}
+	return 0, false
+}
+
 // Constructors: each returns the op with its upstream display and undo.
 
 func opCreateLink(iface string) Op {
