@@ -152,11 +152,7 @@ func mainFreeBSD(env Env, c *config.Config, cmd string, dryRun bool, die func(er
 	var plan []Op
 	switch cmd {
 	case "up":
-		r := env.Resolver
-		if r == nil {
-			r = config.NetResolver{}
-		}
-		wc, err := c.WGConfig(env.Context, r)
+		wc, err := env.wgConfig(c)
 		if err != nil {
 			return die(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/wgshim/wgshim/core/wgtypes"
 	"github.com/wgshim/wgshim/platform/openbsd/quick"
 	"github.com/wgshim/wgshim/wg-quick/config"
 )
@@ -213,11 +214,7 @@ func Main(args []string, env Env) int {
 	var plan []Op
 	switch cmd {
 	case "up":
-		r := env.Resolver
-		if r == nil {
-			r = config.NetResolver{}
-		}
-		wc, err := c.WGConfig(env.Context, r)
+		wc, err := env.wgConfig(c)
 		if err != nil {
 			return die(err)
 		}
@@ -251,6 +248,15 @@ func Main(args []string, env Env) int {
 		return die(err)
 	}
 	return 0
+}
+
+// wgConfig is c.WGConfig, endpoints resolved with env's resolver.
+func (env Env) wgConfig(c *config.Config) (wgtypes.Config, error) {
+	r := env.Resolver
+	if r == nil {
+		r = config.NetResolver{}
+	}
+	return c.WGConfig(env.Context, r)
 }
 
 // load finds, checks and reads the configuration for arg, with key files
