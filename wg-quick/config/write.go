@@ -214,6 +214,8 @@ func WriteStrip(w io.Writer, c *Config) error {
 	return err
 }
 
+// kv writes the line "KEY = V", in INI and TOML alike (V is already
+// written in the format's syntax).
 func kv(b *strings.Builder, key, v string) {
 	b.WriteString(key)
 	b.WriteString(" = ")
@@ -295,18 +297,18 @@ func WriteTOML(w io.Writer, c *Config) error {
 	b.WriteString("\n[Interface]\n")
 	switch {
 	case i.PrivateKeyFile != nil:
-		tkv(&b, "PrivateKeyFile", tomlString(i.PrivateKeyFile.V))
+		kv(&b, "PrivateKeyFile", tomlString(i.PrivateKeyFile.V))
 	case i.PrivateKey != nil:
-		tkv(&b, "PrivateKey", tomlString(i.PrivateKey.V.String()))
+		kv(&b, "PrivateKey", tomlString(i.PrivateKey.V.String()))
 	}
 	if i.ListenPort != nil {
-		tkv(&b, "ListenPort", strconv.Itoa(int(i.ListenPort.V)))
+		kv(&b, "ListenPort", strconv.Itoa(int(i.ListenPort.V)))
 	}
 	if i.FwMark != nil {
 		if i.FwMark.V == 0 {
-			tkv(&b, "FwMark", `"off"`)
+			kv(&b, "FwMark", `"off"`)
 		} else {
-			tkv(&b, "FwMark", fwmarkString(i.FwMark.V))
+			kv(&b, "FwMark", fwmarkString(i.FwMark.V))
 		}
 	}
 	if len(i.Address) > 0 {
@@ -314,7 +316,7 @@ func WriteTOML(w io.Writer, c *Config) error {
 		for n, a := range i.Address {
 			s[n] = a.V.String()
 		}
-		tkv(&b, "Address", tomlArray(s))
+		kv(&b, "Address", tomlArray(s))
 	}
 	if len(i.DNS)+len(i.DNSSearch) > 0 {
 		var s []string
@@ -324,16 +326,16 @@ func WriteTOML(w io.Writer, c *Config) error {
 		for _, d := range i.DNSSearch {
 			s = append(s, d.V)
 		}
-		tkv(&b, "DNS", tomlArray(s))
+		kv(&b, "DNS", tomlArray(s))
 	}
 	if i.MTU != nil {
-		tkv(&b, "MTU", strconv.Itoa(i.MTU.V))
+		kv(&b, "MTU", strconv.Itoa(i.MTU.V))
 	}
 	if i.Table != nil {
 		if i.Table.V.Mode == TableNumber {
-			tkv(&b, "Table", i.Table.V.String())
+			kv(&b, "Table", i.Table.V.String())
 		} else {
-			tkv(&b, "Table", tomlString(i.Table.V.String()))
+			kv(&b, "Table", tomlString(i.Table.V.String()))
 		}
 	}
 	for _, h := range []struct {
@@ -347,46 +349,39 @@ func WriteTOML(w io.Writer, c *Config) error {
 		for n, v := range h.list {
 			s[n] = v.V
 		}
-		tkv(&b, h.key, tomlArray(s))
+		kv(&b, h.key, tomlArray(s))
 	}
 	if i.SaveConfig != nil {
-		tkv(&b, "SaveConfig", strconv.FormatBool(i.SaveConfig.V))
+		kv(&b, "SaveConfig", strconv.FormatBool(i.SaveConfig.V))
 	}
 	if i.KillSwitch != nil {
-		tkv(&b, "KillSwitch", strconv.FormatBool(i.KillSwitch.V))
+		kv(&b, "KillSwitch", strconv.FormatBool(i.KillSwitch.V))
 	}
 	for _, p := range c.Peers {
 		b.WriteString("\n[[Peer]]\n")
-		tkv(&b, "PublicKey", tomlString(p.PublicKey.V.String()))
+		kv(&b, "PublicKey", tomlString(p.PublicKey.V.String()))
 		switch {
 		case p.PresharedKeyFile != nil:
-			tkv(&b, "PresharedKeyFile", tomlString(p.PresharedKeyFile.V))
+			kv(&b, "PresharedKeyFile", tomlString(p.PresharedKeyFile.V))
 		case p.PresharedKey != nil:
-			tkv(&b, "PresharedKey", tomlString(p.PresharedKey.V.String()))
+			kv(&b, "PresharedKey", tomlString(p.PresharedKey.V.String()))
 		}
 		if len(p.AllowedIPs) > 0 {
 			s := make([]string, len(p.AllowedIPs))
 			for n, a := range p.AllowedIPs {
 				s[n] = a.V.String()
 			}
-			tkv(&b, "AllowedIPs", tomlArray(s))
+			kv(&b, "AllowedIPs", tomlArray(s))
 		}
 		if p.Endpoint != nil {
-			tkv(&b, "Endpoint", tomlString(p.Endpoint.V))
+			kv(&b, "Endpoint", tomlString(p.Endpoint.V))
 		}
 		if p.PersistentKeepalive != nil {
-			tkv(&b, "PersistentKeepalive", strconv.Itoa(int(p.PersistentKeepalive.V)))
+			kv(&b, "PersistentKeepalive", strconv.Itoa(int(p.PersistentKeepalive.V)))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func tkv(b *strings.Builder, key, v string) {
-	b.WriteString(key)
-	b.WriteString(" = ")
-	b.WriteString(v)
-	b.WriteByte('\n')
 }
 
 // tomlArray writes a one-line array, or one item per line when that would
