@@ -13,7 +13,9 @@
 //	run      Run prints every Op as "[#] ...", hands it to an Executor and
 //	         records the undo Op the executor returns. When an Op fails,
 //	         Run performs the recorded undos in reverse order, so `up` is
-//	         all or nothing; --dry-run prints the plan and stops.
+//	         all or nothing; --dry-run prints the plan and stops. The
+//	         loop is wg-quick/steps, which the OpenBSD flow's runner
+//	         (platform/openbsd/quick) uses too.
 //
 // The Linux planner (PlanUp, PlanDown) follows upstream linux.bash step by
 // step (spec wg-quick.md §4.1, §4.2, §5, §6, §8, §9); the Linux Executor
