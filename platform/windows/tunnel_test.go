@@ -201,6 +201,18 @@ func awaitReady(t *testing.T, ready chan struct{}, res chan error) {
 	}
 }
 
+// upAndDown brings the tunnel up, then down, and fails the test on an
+// error either way.
+func upAndDown(t *testing.T, tun Tunnel, sys tunnelSys) {
+	t.Helper()
+	ready, stop, res := runAsync(tun, sys)
+	awaitReady(t, ready, res)
+	close(stop)
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRunTunnel(t *testing.T) {
 	w := newTunnelWorld(t)
 	tun, priv, peer := testTunnel(t)
@@ -353,12 +365,7 @@ func TestRunTunnelHooksDisabled(t *testing.T) {
 	tun, _, _ := testTunnel(t)
 	tun.RunHooks = false
 	tun.IP.NoRoutes = true
-	ready, stop, res := runAsync(tun, w.sys())
-	awaitReady(t, ready, res)
-	close(stop)
-	if err := <-res; err != nil {
-		t.Fatal(err)
-	}
+	upAndDown(t, tun, w.sys())
 	want := []string{
 		"start wg0 mtu 1420",
 		"apply luid 0x1234 addresses [10.8.0.2/24] allowed [0.0.0.0/0] endpoints [203.0.113.5] mtu 1420 dns [10.8.0.1] no-routes true",
@@ -428,12 +435,7 @@ func TestRunTunnelKillSwitch(t *testing.T) {
 	tun, _, _ := testTunnel(t)
 	tun.KillSwitch = true
 	tun.RunHooks = false
-	ready, stop, res := runAsync(tun, w.sys())
-	awaitReady(t, ready, res)
-	close(stop)
-	if err := <-res; err != nil {
-		t.Fatal(err)
-	}
+	upAndDown(t, tun, w.sys())
 	want := []string{
 		"start wg0 mtu 1420",
 		"block luid 0x1234",
