@@ -2,7 +2,9 @@ package wgquick
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
+	"os"
 
 	"github.com/wgshim/wgshim/core/wgtypes"
 	"github.com/wgshim/wgshim/wg-quick/config"
@@ -103,4 +105,30 @@ func encodeConfig(c *config.Config) ([]byte, error) {
 		err = config.WriteINI(&buf, c)
 	}
 	return buf.Bytes(), err
+}
+
+// writeFileAtomic writes path.tmp with mode 0600, syncs it and renames it
+// over path, as save_config does under umask 077.
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("could not write configuration file: %w", err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("could not write configuration file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("could not move configuration file: %w", err)
+	}
+	return nil
 }

@@ -221,21 +221,7 @@ func saveWindows(c *config.Config, dev *wgtypes.Device) error {
 	if err != nil {
 		return err
 	}
-	return replaceFile(c.File, b)
-}
-
-// replaceFile writes path.tmp and renames it over path.
-func replaceFile(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("could not write configuration file: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("could not move configuration file: %w", err)
-	}
-	return nil
+	return writeFileAtomic(c.File, b)
 }
 
 // ServiceSpec is the service `wgshim /installtunnelservice ARG` installs,
