@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wgshim/wgshim/tests/internal/snapshot"
 )
 
 // Keys: the protocol.md §14 test keys and two more from `wg genkey`.
@@ -110,7 +112,7 @@ func TestCompareUp(t *testing.T) {
 				if r.rc["down"] != 0 {
 					t.Errorf("%s: down failed (status %d):\n%s", im.name, r.rc["down"], r.logs["down"])
 				}
-				if d := diffSnap(r.snaps["pre"].without(notRestored...), r.snaps["down"].without(notRestored...)); d != "" {
+				if d := snapshot.Diff(r.snaps["pre"].Without(notRestored...), r.snaps["down"].Without(notRestored...)); d != "" {
 					t.Errorf("%s: state after down differs from before up (-before +after):\n%s", im.name, d)
 				}
 				if r.snaps["up"]["sockets.txt"] != iface+".sock\n" {
@@ -121,11 +123,11 @@ func TestCompareUp(t *testing.T) {
 					checkReference(t, sc, r)
 					continue
 				}
-				if d := diffSnap(ref.snaps["up"], r.snaps["up"]); d != "" {
+				if d := snapshot.Diff(ref.snaps["up"], r.snaps["up"]); d != "" {
 					t.Errorf("%s: state after up differs from debian (-debian +%s):\n%s\ndebian log:\n%s\n%s log:\n%s",
 						im.name, im.name, d, ref.logs["up"], im.name, r.logs["up"])
 				}
-				if d := diffSnap(ref.snaps["down"], r.snaps["down"]); d != "" {
+				if d := snapshot.Diff(ref.snaps["down"], r.snaps["down"]); d != "" {
 					t.Errorf("%s: state after down differs from debian (-debian +%s):\n%s", im.name, im.name, d)
 				}
 			}
@@ -188,7 +190,7 @@ func TestFailureRollback(t *testing.T) {
 					t.Errorf("%s: up succeeded, want a failure:\n%s", im.name, r.logs["up"])
 					continue
 				}
-				if d := diffSnap(r.snaps["pre"].without(notRestored...), r.snaps["after"].without(notRestored...)); d != "" {
+				if d := snapshot.Diff(r.snaps["pre"].Without(notRestored...), r.snaps["after"].Without(notRestored...)); d != "" {
 					t.Errorf("%s: failed up left changes (-before +after):\n%s\nlog:\n%s", im.name, d, r.logs["up"])
 				}
 				if testing.Verbose() {
@@ -214,11 +216,11 @@ func TestSaveThenUp(t *testing.T) {
 				}
 			}
 			// The hooks append to the marker file on every run.
-			if d := diffSnap(r.snaps["up1"].without("marks.txt"), r.snaps["up2"].without("marks.txt")); d != "" {
+			if d := snapshot.Diff(r.snaps["up1"].Without("marks.txt"), r.snaps["up2"].Without("marks.txt")); d != "" {
 				saved, _ := os.ReadFile(r.conf)
 				t.Errorf("state after up of the saved file differs (-first +second):\n%s\nsaved file:\n%s", d, saved)
 			}
-			if d := diffSnap(r.snaps["pre"].without(notRestored...), r.snaps["down"].without(notRestored...)); d != "" {
+			if d := snapshot.Diff(r.snaps["pre"].Without(notRestored...), r.snaps["down"].Without(notRestored...)); d != "" {
 				t.Errorf("state after the last down differs from before up:\n%s", d)
 			}
 			saved, err := os.ReadFile(r.conf)
@@ -272,7 +274,7 @@ func TestMixedUpDown(t *testing.T) {
 			if !strings.Contains(r.snaps["up"]["nft.json"], "wg-quick-wgq0") || !strings.Contains(r.snaps["up"]["resolvconf.txt"], "nameserver 10.200.0.1") {
 				t.Errorf("up did not install the firewall table and DNS:\n%s\n%s", r.snaps["up"]["nft.json"], r.snaps["up"]["resolvconf.txt"])
 			}
-			if d := diffSnap(r.snaps["pre"].without(notRestored...), r.snaps["down"].without(notRestored...)); d != "" {
+			if d := snapshot.Diff(r.snaps["pre"].Without(notRestored...), r.snaps["down"].Without(notRestored...)); d != "" {
 				t.Errorf("state after %s's down differs from before %s's up (-before +after):\n%s\ndown log:\n%s", tc.down.name, tc.up.name, d, r.logs["down"])
 			}
 			if got, want := r.snaps["down"]["marks.txt"], "pre-up wgq0\npost-up wgq0\npost-up 2\npre-down wgq0\npost-down wgq0\n"; got != want {

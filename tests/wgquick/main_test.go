@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wgshim/wgshim/tests/internal/snapshot"
 )
 
 // The interface name every run uses: each run has its own namespaces, so
@@ -117,12 +119,12 @@ func impls(debian string) []impl {
 
 // run is one execution of the driver in a fresh namespace.
 type run struct {
-	dir   string              // its output directory
-	snaps map[string]snapshot // by step name
-	rc    map[string]int      // exit status by step name
-	logs  map[string]string   // output by step name
-	conf  string              // the configuration file used
-	orig  string              // its content before the run
+	dir   string                       // its output directory
+	snaps map[string]snapshot.Snapshot // by step name
+	rc    map[string]int               // exit status by step name
+	logs  map[string]string            // output by step name
+	conf  string                       // the configuration file used
+	orig  string                       // its content before the run
 }
 
 // hostsFile and nsswitch make endpoint names resolve from files only.
@@ -332,7 +334,7 @@ func executeMixed(t *testing.T, im impl, alt *impl, sc scenario, steps ...string
 		t.Fatalf("%s: driver %v: %v\n%s", im.name, steps, err, buf.String())
 	}
 
-	r := &run{dir: out, snaps: map[string]snapshot{}, rc: map[string]int{}, logs: map[string]string{}, conf: conf, orig: string(orig)}
+	r := &run{dir: out, snaps: map[string]snapshot.Snapshot{}, rc: map[string]int{}, logs: map[string]string{}, conf: conf, orig: string(orig)}
 	for _, s := range steps {
 		if name, ok := strings.CutPrefix(s, "snap:"); ok {
 			r.snaps[name] = readSnapshot(t, filepath.Join(out, name), sc.randomPort)

@@ -3,15 +3,13 @@
 package tools_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/wgshim/wgshim/tests/internal/snapshot"
 )
 
 // quickDriver runs in the test's namespace: it builds an uplink with a
@@ -61,12 +59,9 @@ echo $? > "$out/down.rc"
 snap down
 `
 
-// snapshot is a namespace's normalised state: component to text.
-type snapshot map[string]string
-
 // quickRun is what one wg-quick did to one namespace.
 type quickRun struct {
-	snaps        map[string]snapshot // before, up, down
+	snaps        map[string]snapshot.Snapshot // before, up, down
 	upRC, downRC string
 	logs         string
 }
@@ -93,19 +88,22 @@ func runQuick(t *testing.T, e env, quick, path, conf string, randomPort bool) qu
 		}
 		return string(b)
 	}
-	q := quickRun{snaps: map[string]snapshot{}, upRC: strings.TrimSpace(read("up.rc")), downRC: strings.TrimSpace(read("down.rc"))}
+	q := quickRun{snaps: map[string]snapshot.Snapshot{}, upRC: strings.TrimSpace(read("up.rc")), downRC: strings.TrimSpace(read("down.rc"))}
 	q.logs = "up:\n" + read("up.log") + "down:\n" + read("down.log")
 	for _, s := range []string{"before", "up", "down"} {
-		snap := snapshot{}
+		snap := snapshot.Snapshot{}
 		parts := strings.Split(read(s+".txt"), "@@ ")
 		for _, part := range parts[1:] {
 			c, text, _ := strings.Cut(part, "\n")
 			switch {
 			case c == "wg.txt":
-				text = normaliseDump(text, randomPort)
+				text = snapshot.NormaliseDump(text, randomPort)
 			case strings.HasSuffix(c, ".json"):
+				if strings.TrimSpace(text) == "" {
+					text = "[]" // ip prints nothing for an empty list
+				}
 				var err error
-				if text, err = normaliseJSON(c, text); err != nil {
+				if text, err = snapshot.NormaliseJSON(c, []byte(text)); err != nil {
 					t.Fatalf("%s/%s: %v\n%s", s, c, err, text)
 				}
 			}
@@ -119,84 +117,6 @@ func runQuick(t *testing.T, e env, quick, path, conf string, randomPort bool) qu
 	return q
 }
 
-// normaliseJSON drops what differs between equal states: interface
-// indexes (ip), handles and the metainfo object (nft).
-func normaliseJSON(name, text string) (string, error) {
-	var v any
-	if strings.TrimSpace(text) == "" {
-		text = "[]"
-	}
-	if err := json.Unmarshal([]byte(text), &v); err != nil {
-		return "", err
-	}
-	if m, ok := v.(map[string]any); ok && name == "nft.json" {
-		var keep []any
-		list, _ := m["nftables"].([]any)
-		for _, o := range list {
-			if om, ok := o.(map[string]any); !ok || om["metainfo"] == nil {
-				keep = append(keep, o)
-			}
-		}
-		m["nftables"] = keep
-	}
-	v = strip(v, map[string]bool{"ifindex": true, "handle": true})
-	b, err := json.MarshalIndent(v, "", " ")
-	return string(b) + "\n", err
-}
-
-func strip(v any, keys map[string]bool) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k := range v {
-			if keys[k] {
-				delete(v, k)
-			} else {
-				v[k] = strip(v[k], keys)
-			}
-		}
-	case []any:
-		for i := range v {
-			v[i] = strip(v[i], keys)
-		}
-	}
-	return v
-}
-
-// normaliseDump masks the runtime fields of `wg show all dump`: the keys
-// are the configuration's, so they stay; handshake times and counters go,
-// and the listen port when the kernel picked it.
-func normaliseDump(text string, randomPort bool) string {
-	var out []string
-	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		f := strings.Split(line, "\t")
-		switch len(f) {
-		case 5:
-			if randomPort {
-				f[3] = "<random>"
-			}
-		case 9:
-			f[5], f[6], f[7] = "<handshake>", "<rx>", "<tx>"
-		}
-		out = append(out, strings.Join(f, "\t"))
-	}
-	return strings.Join(out, "\n") + "\n"
-}
-
-func diffSnap(want, got snapshot) string {
-	var keys []string
-	for k := range want {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		if d := cmp.Diff(strings.Split(want[k], "\n"), strings.Split(got[k], "\n")); d != "" {
-			b.WriteString(k + ":\n" + d)
-		}
-	}
-	return b.String()
-}
-
 // TestKernelWgQuick brings the same configurations up and down with
 // Debian's wg-quick and ours on the kernel driver and compares the state
 // each leaves.
@@ -206,11 +126,11 @@ func TestKernelWgQuick(t *testing.T) {
 	configs := []struct {
 		name, conf string
 		randomPort bool
-		check      func(t *testing.T, up snapshot)
+		check      func(t *testing.T, up snapshot.Snapshot)
 	}{
 		{"table", fmt.Sprintf("[Interface]\nPrivateKey = %s\nListenPort = 51820\nAddress = 10.60.0.2/24, fd60::2/64\nTable = 1234\n\n"+
 			"[Peer]\nPublicKey = %s\nAllowedIPs = 10.61.0.0/16, fd61::/48\nEndpoint = 192.0.2.7:51820\n", priv, peer.PublicKey()), false,
-			func(t *testing.T, up snapshot) {
+			func(t *testing.T, up snapshot.Snapshot) {
 				for c, s := range map[string]string{"route4.json": `"table": "1234"`, "route6.json": `"dst": "fd61::/48"`, "addr.json": `"mtu": 1320`} {
 					if !strings.Contains(up[c], s) {
 						t.Errorf("after up, %s lacks %s:\n%s", c, s, up[c])
@@ -220,7 +140,7 @@ func TestKernelWgQuick(t *testing.T) {
 		{"fulltunnel", fmt.Sprintf("[Interface]\nPrivateKey = %s\nAddress = 10.62.0.2/32, fd62::2/128\n\n"+
 			"[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = 0.0.0.0/0, ::/0\nEndpoint = 192.0.2.7:51820\nPersistentKeepalive = 25\n",
 			priv, peer.PublicKey(), psk), true,
-			func(t *testing.T, up snapshot) {
+			func(t *testing.T, up snapshot.Snapshot) {
 				for c, s := range map[string]string{"rule4.json": `"suppress_prefixlen": 0`, "rule6.json": `"fwmark": "0xca6c"`,
 					"nft.json": `"wg-quick-wgq0"`, "sysctl.txt": "1"} {
 					if !strings.Contains(up[c], s) {
@@ -245,7 +165,7 @@ func TestKernelWgQuick(t *testing.T) {
 				before, down := r.q.snaps["before"], r.q.snaps["down"]
 				delete(before, "sysctl.txt")
 				delete(down, "sysctl.txt")
-				if d := diffSnap(before, down); d != "" {
+				if d := snapshot.Diff(before, down); d != "" {
 					t.Errorf("%s: state after down differs from before up (-before +after):\n%s", r.name, d)
 				}
 				if !strings.Contains(r.q.snaps["up"]["wg.txt"], "wgq0\t") {
@@ -253,10 +173,10 @@ func TestKernelWgQuick(t *testing.T) {
 				}
 			}
 			c.check(t, debian.snaps["up"])
-			if d := diffSnap(debian.snaps["before"], ours.snaps["before"]); d != "" {
+			if d := snapshot.Diff(debian.snaps["before"], ours.snaps["before"]); d != "" {
 				t.Errorf("namespaces differ before up (-debian +ours):\n%s", d)
 			}
-			if d := diffSnap(debian.snaps["up"], ours.snaps["up"]); d != "" {
+			if d := snapshot.Diff(debian.snaps["up"], ours.snaps["up"]); d != "" {
 				t.Errorf("state after up differs (-debian +ours):\n%s\ndebian's log:\n%s\nour log:\n%s", d, debian.logs, ours.logs)
 			}
 		})
