@@ -34,10 +34,6 @@ func (e *StdEndpoint) String() string { return e.AddrPort.String() }
 // unbounded memory.
 const stdMaxEndpoints = 4096
 
-// stdOpenAttempts is how often Open(0) retries when the port the IPv4
-// socket picked is already taken for IPv6.
-const stdOpenAttempts = 10
-
 // StdBind is a portable Bind on the net package: one IPv4 and one IPv6 UDP
 // socket on the same port, one datagram per ReceiveFunc call and one write
 // per datagram in Send. It has no sticky sources and no firewall marks.
@@ -87,33 +83,17 @@ func (b *StdBind) Open(port uint16) ([]ReceiveFunc, uint16, error) {
 
 // listenPair opens the two sockets; see Open.
 func listenPair(port uint16) (v4, v6 *net.UDPConn, actual uint16, err error) {
-	for attempt := 0; ; attempt++ {
-		v4, err = net.ListenUDP("udp4", &net.UDPAddr{Port: int(port)})
+	return ListenPair(port, func(v6 bool, port uint16) (*net.UDPConn, uint16, error) {
+		network := "udp4"
+		if v6 {
+			network = "udp6"
+		}
+		c, err := net.ListenUDP(network, &net.UDPAddr{Port: int(port)})
 		if err != nil {
-			if isAddrInUse(err) {
-				return nil, nil, 0, fmt.Errorf("conn: listen udp4 port %d: %w", port, err)
-			}
-			// No IPv4 on this host: try IPv6 alone.
-			v6, err6 := net.ListenUDP("udp6", &net.UDPAddr{Port: int(port)})
-			if err6 != nil {
-				return nil, nil, 0, fmt.Errorf("conn: listen port %d: %w", port, errors.Join(err, err6))
-			}
-			return nil, v6, uint16(v6.LocalAddr().(*net.UDPAddr).Port), nil
+			return nil, 0, fmt.Errorf("conn: listen %s port %d: %w", network, port, err)
 		}
-		actual = uint16(v4.LocalAddr().(*net.UDPAddr).Port)
-		v6, err = net.ListenUDP("udp6", &net.UDPAddr{Port: int(actual)})
-		if err == nil {
-			return v4, v6, actual, nil
-		}
-		if !isAddrInUse(err) {
-			// No IPv6 on this host (disabled or not compiled in).
-			return v4, nil, actual, nil
-		}
-		v4.Close()
-		if port != 0 || attempt+1 >= stdOpenAttempts {
-			return nil, nil, 0, fmt.Errorf("conn: listen udp6 port %d: %w", actual, err)
-		}
-	}
+		return c, uint16(c.LocalAddr().(*net.UDPAddr).Port), nil
+	})
 }
 
 func (b *StdBind) makeReceive(c *net.UDPConn) ReceiveFunc {

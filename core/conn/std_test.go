@@ -158,7 +158,7 @@ func TestStdBindPortChoice(t *testing.T) {
 
 	// A second bind on the same explicit port must fail with EADDRINUSE.
 	other := NewStdBind()
-	if _, _, err := other.Open(port); !isAddrInUse(err) {
+	if _, _, err := other.Open(port); !IsAddrInUse(err) {
 		other.Close()
 		t.Errorf("Open(%d) on a taken port: err = %v, want EADDRINUSE", port, err)
 	}

@@ -30,9 +30,6 @@ const (
 	// sockBufSize is the SO_RCVBUF/SO_SNDBUF asked for; bursts of
 	// batchSize full-size datagrams need more than the default.
 	sockBufSize = 4 << 20
-	// openAttempts bounds the retries of Open(0) when the port the IPv4
-	// socket picked is taken for IPv6.
-	openAttempts = 10
 )
 
 // Bind is the Linux UDP bind: one IPv4 and one IPv6 socket on one port,
@@ -100,33 +97,20 @@ func (b *Bind) Open(port uint16) ([]conn.ReceiveFunc, uint16, error) {
 }
 
 func (b *Bind) listenPair(port uint16) (*sockets, uint16, error) {
-	for attempt := 0; ; attempt++ {
-		v4, err := b.listen(false, port)
+	v4, v6, actual, err := conn.ListenPair(port, func(v6 bool, port uint16) (*socket, uint16, error) {
+		s, err := b.listen(v6, port)
 		if err != nil {
-			if errors.Is(err, unix.EADDRINUSE) {
-				return nil, 0, err
-			}
-			v6, err6 := b.listen(true, port)
-			if err6 != nil {
-				return nil, 0, errors.Join(err, err6)
-			}
-			return &sockets{v6: v6}, v6.port(), nil
-		}
-		actual := v4.port()
-		v6, err := b.listen(true, actual)
-		if err == nil {
-			return &sockets{v4: v4, v6: v6}, actual, nil
-		}
-		if !errors.Is(err, unix.EADDRINUSE) {
-			// IPv6 disabled or absent: carry on with IPv4.
-			return &sockets{v4: v4}, actual, nil
-		}
-		v4.c.Close()
-		if port != 0 || attempt+1 >= openAttempts {
 			return nil, 0, err
 		}
+		return s, s.port(), nil
+	})
+	if err != nil {
+		return nil, 0, err
 	}
+	return &sockets{v4: v4, v6: v6}, actual, nil
 }
+
+func (s *socket) Close() error { return s.c.Close() }
 
 func (s *socket) port() uint16 { return uint16(s.c.LocalAddr().(*net.UDPAddr).Port) }
 

@@ -33,9 +33,6 @@ const (
 	// sockBufSize is the SO_RCVBUF/SO_SNDBUF asked for; bursts of
 	// batchSize full-size datagrams need more than the default.
 	sockBufSize = 4 << 20
-	// openAttempts bounds the retries of Open(0) when the port the IPv4
-	// socket picked is taken for IPv6.
-	openAttempts = 10
 	// maxEndpoints bounds the endpoint cache; see endpointCache.
 	maxEndpoints = 4096
 )
@@ -139,34 +136,20 @@ func (b *Bind) Open(port uint16) ([]conn.ReceiveFunc, uint16, error) {
 }
 
 func (b *Bind) listenPair(port uint16) (*sockets, uint16, error) {
-	for attempt := 0; ; attempt++ {
-		v4, err := b.open(false, port)
+	v4, v6, actual, err := conn.ListenPair(port, func(v6 bool, port uint16) (*socket, uint16, error) {
+		s, err := b.open(v6, port)
 		if err != nil {
-			if isAddrInUse(err) || errors.Is(err, errors.ErrUnsupported) {
-				return nil, 0, err
-			}
-			// No IPv4 on this host: try IPv6 alone.
-			v6, err6 := b.open(true, port)
-			if err6 != nil {
-				return nil, 0, errors.Join(err, err6)
-			}
-			return &sockets{v6: v6}, v6.c.localPort(), nil
-		}
-		actual := v4.c.localPort()
-		v6, err := b.open(true, actual)
-		if err == nil {
-			return &sockets{v4: v4, v6: v6}, actual, nil
-		}
-		if !isAddrInUse(err) {
-			// No IPv6 on this host (disabled or not installed).
-			return &sockets{v4: v4}, actual, nil
-		}
-		v4.c.Close()
-		if port != 0 || attempt+1 >= openAttempts {
 			return nil, 0, err
 		}
+		return s, s.c.localPort(), nil
+	})
+	if err != nil {
+		return nil, 0, err
 	}
+	return &sockets{v4: v4, v6: v6}, actual, nil
 }
+
+func (s *socket) Close() error { return s.c.Close() }
 
 // open opens one socket and probes its offloads.
 func (b *Bind) open(v6 bool, port uint16) (*socket, error) {
@@ -191,10 +174,6 @@ func (b *Bind) open(v6 bool, port uint16) (*socket, error) {
 		s.uso.Store(c.probeSendSegmentation() == nil)
 	}
 	return s, nil
-}
-
-func isAddrInUse(err error) bool {
-	return errors.Is(err, wsaeaddrinuse) || errors.Is(err, syscall.EADDRINUSE)
 }
 
 // Close closes the sockets; blocked ReceiveFuncs return net.ErrClosed and
