@@ -2,6 +2,7 @@ package wgtypes
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -54,6 +55,20 @@ type Device struct {
 	ListenPort   int
 	FirewallMark uint32
 	Peers        []Peer
+}
+
+// EndpointAddrs returns the addresses of the peers' known endpoints,
+// IPv4-mapped ones unmapped, sorted and without duplicates: the hosts that
+// route planning must keep out of the tunnel.
+func (d *Device) EndpointAddrs() []netip.Addr {
+	var out []netip.Addr
+	for _, p := range d.Peers {
+		if p.Endpoint.IsValid() {
+			out = append(out, p.Endpoint.Addr().Unmap())
+		}
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out)
 }
 
 // Peer is the observed state of one peer.

@@ -350,14 +350,7 @@ func endpointsOf(d *Daemon) []netip.Addr {
 	if err != nil {
 		return nil
 	}
-	var out []netip.Addr
-	for _, p := range dev.Peers {
-		if p.Endpoint.IsValid() {
-			out = append(out, p.Endpoint.Addr().Unmap())
-		}
-	}
-	slices.SortFunc(out, netip.Addr.Compare)
-	return slices.Compact(out)
+	return dev.EndpointAddrs()
 }
 
 // TunnelConfigEndpoints is the endpoint addresses of cfg's peers, the

@@ -399,13 +399,7 @@ func (m *monitorSys) Endpoints() ([]netip.Addr, error) {
 	if err != nil {
 		return nil, err
 	}
-	var eps []netip.Addr
-	for _, p := range d.Peers {
-		if p.Endpoint.IsValid() {
-			eps = append(eps, p.Endpoint.Addr())
-		}
-	}
-	return eps, nil
+	return d.EndpointAddrs(), nil
 }
 
 func (m *monitorSys) AddRoute(r bsd.Route) error    { return m.rt.AddRoute(r) }
