@@ -154,13 +154,22 @@ func listenUAPI(dir, name, fdEnv string) (net.Listener, error) {
 	if fdEnv == "" {
 		return uapi.Listen(dir, name)
 	}
-	fd, err := strconv.Atoi(fdEnv)
+	f, err := envFile(envUAPIFD, fdEnv, "uapi")
 	if err != nil {
-		return nil, fmt.Errorf("%s=%q: not a file descriptor", envUAPIFD, fdEnv)
+		return nil, err
 	}
-	f := os.NewFile(uintptr(fd), "uapi")
 	defer f.Close()
 	return net.FileListener(f)
+}
+
+// envFile is the descriptor that the environment variable env passes as
+// value (WG_TUN_FD, WG_UAPI_FD), as a file called name.
+func envFile(env, value, name string) (*os.File, error) {
+	fd, err := strconv.Atoi(value)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%q: not a file descriptor", env, value)
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 // daemonize re-executes the program in the background with the TUN and the

@@ -1,9 +1,7 @@
 package daemon
 
 import (
-	"fmt"
 	"os"
-	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -24,11 +22,11 @@ func openTUN(name, fdEnv string) (tun.Device, error) {
 	if fdEnv == "" {
 		return tundev.Create(name, core.DefaultMTU)
 	}
-	fd, err := strconv.Atoi(fdEnv)
+	f, err := envFile(envTunFD, fdEnv, "/dev/tun")
 	if err != nil {
-		return nil, fmt.Errorf("%s=%q: not a file descriptor", envTunFD, fdEnv)
+		return nil, err
 	}
-	return tundev.CreateFromFile(os.NewFile(uintptr(fd), "/dev/tun"), 0)
+	return tundev.CreateFromFile(f, 0)
 }
 
 // newBind is the portable UDP bind: FreeBSD needs no special sockets.

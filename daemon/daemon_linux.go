@@ -1,9 +1,7 @@
 package daemon
 
 import (
-	"fmt"
 	"os"
-	"strconv"
 	"syscall"
 
 	"github.com/wgshim/wgshim/core"
@@ -20,11 +18,11 @@ func openTUN(name, fdEnv string) (tun.Device, error) {
 	if fdEnv == "" {
 		return tundev.Create(name, core.DefaultMTU)
 	}
-	fd, err := strconv.Atoi(fdEnv)
+	f, err := envFile(envTunFD, fdEnv, "/dev/net/tun")
 	if err != nil {
-		return nil, fmt.Errorf("%s=%q: not a file descriptor", envTunFD, fdEnv)
+		return nil, err
 	}
-	return tundev.CreateFromFile(os.NewFile(uintptr(fd), "/dev/net/tun"), 0)
+	return tundev.CreateFromFile(f, 0)
 }
 
 func newBind() conn.Bind { return bind.New() }

@@ -3,7 +3,6 @@ package daemon
 import (
 	"fmt"
 	"os"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -31,11 +30,10 @@ const envTunNameFile = "WG_TUN_NAME_FILE"
 // must be tunN, or tun for the first free unit), or adopts WG_TUN_FD.
 func openTUN(name, fdEnv string) (tun.Device, error) {
 	if fdEnv != "" {
-		fd, err := strconv.Atoi(fdEnv)
+		f, err := envFile(envTunFD, fdEnv, "/dev/tun")
 		if err != nil {
-			return nil, fmt.Errorf("%s=%q: not a file descriptor", envTunFD, fdEnv)
+			return nil, err
 		}
-		f := os.NewFile(uintptr(fd), "/dev/tun")
 		return tundev.CreateFromFile(f, 0, os.Getenv(envTunCreated) == "1")
 	}
 	d, err := tundev.Create(name, core.DefaultMTU)
