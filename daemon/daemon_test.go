@@ -72,8 +72,11 @@ func TestEnvFile(t *testing.T) {
 	if _, err := envFile("WG_TUN_FD", "three", "/dev/tun"); err == nil || err.Error() != `WG_TUN_FD="three": not a file descriptor` {
 		t.Errorf("envFile(three) = %v", err)
 	}
-	f, err := envFile("WG_UAPI_FD", "2", "uapi")
-	if err != nil || f.Fd() != 2 || f.Name() != "uapi" {
-		t.Errorf("envFile(2) = %v, %v", f, err)
+	// A descriptor nobody has open: the file's finalizer must not close
+	// one of ours.
+	f, err := envFile("WG_UAPI_FD", "987654", "uapi")
+	if err != nil || f.Fd() != 987654 || f.Name() != "uapi" {
+		t.Fatalf("envFile(987654) = %v, %v", f, err)
 	}
+	f.Close()
 }
