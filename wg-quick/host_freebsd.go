@@ -2,7 +2,6 @@ package wgquick
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -230,17 +227,7 @@ func (h *freebsdHost) saveConfig(op Op) error {
 // route monitor of iface, detached, with state (JSON bsd.Endpoints).
 func startFreeBSDMonitor(stderr io.Writer, iface, state string) error {
 	fmt.Fprintln(stderr, NoteMonitor)
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("start route monitor: %w", err)
-	}
-	cmd := exec.Command(self, FreeBSDMonitorArg, iface)
-	cmd.Env = append(os.Environ(), FreeBSDMonitorStateEnv+"="+state)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start route monitor: %w", err)
-	}
-	return cmd.Process.Release()
+	return bsd.StartMonitor(FreeBSDMonitorArg, iface, FreeBSDMonitorStateEnv, state)
 }
 
 // FreeBSDMonitorMain is the route monitor process: args are
@@ -253,30 +240,17 @@ func FreeBSDMonitorMain(args []string) int {
 		return 1
 	}
 	iface := args[1]
-	fail := func(err error) int {
+	err := bsd.MonitorProcess(FreeBSDMonitorStateEnv, func(rt *bsd.Conn) (bsd.MonitorSystem, func(), error) {
+		ifc, err := ifconf.Open()
+		if err != nil {
+			return nil, nil, err
+		}
+		return &freebsdMonitor{iface: iface, ifc: ifc, rt: rt}, func() { ifc.Close() }, nil
+	})
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "route monitor %s: %v\n", iface, err)
 		return 1
 	}
-	var st bsd.Endpoints
-	if err := json.Unmarshal([]byte(os.Getenv(FreeBSDMonitorStateEnv)), &st); err != nil {
-		return fail(fmt.Errorf("%s: %w", FreeBSDMonitorStateEnv, err))
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	ifc, err := ifconf.Open()
-	if err != nil {
-		return fail(err)
-	}
-	defer ifc.Close()
-	rt, err := bsd.Dial()
-	if err != nil {
-		return fail(err)
-	}
-	events, err := bsd.Watch(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	bsd.RunMonitor(ctx, &freebsdMonitor{iface: iface, ifc: ifc, rt: rt}, st, events, nil)
 	return 0
 }
 

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strings"
 	"syscall"
 
@@ -324,21 +323,11 @@ func unsetDNS(iface, name string) error {
 // startMonitor runs this executable again as the route monitor of iface,
 // detached, as upstream backgrounds a `route -n monitor` loop.
 func startMonitor(iface string, st bsd.Endpoints) error {
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
 	js, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(self, MonitorArg, iface)
-	cmd.Env = append(os.Environ(), envMonitorState+"="+string(js))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start route monitor: %w", err)
-	}
-	return cmd.Process.Release()
+	return bsd.StartMonitor(MonitorArg, iface, envMonitorState, string(js))
 }
 
 // MonitorMain is the route monitor process: args are [MonitorArg, wgN].
@@ -350,25 +339,14 @@ func MonitorMain(args []string) int {
 		return 1
 	}
 	iface := args[1]
-	var st bsd.Endpoints
-	if err := json.Unmarshal([]byte(os.Getenv(envMonitorState)), &st); err != nil {
-		fmt.Fprintf(os.Stderr, "route monitor %s: %s: %v\n", iface, envMonitorState, err)
-		return 1
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	rt, err := bsd.Dial()
+	err := bsd.MonitorProcess(envMonitorState, func(rt *bsd.Conn) (bsd.MonitorSystem, func(), error) {
+		h := &Host{drv: ifwg.NewDriver(), Stdout: io.Discard, Stderr: io.Discard}
+		return &monitorSys{iface: iface, rt: rt, h: h}, func() {}, nil
+	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "route monitor %s: %v\n", iface, err)
 		return 1
 	}
-	events, err := bsd.Watch(ctx)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "route monitor %s: %v\n", iface, err)
-		return 1
-	}
-	sys := &monitorSys{iface: iface, rt: rt, h: &Host{drv: ifwg.NewDriver(), Stdout: io.Discard, Stderr: io.Discard}}
-	bsd.RunMonitor(ctx, sys, st, events, nil)
 	return 0
 }
 
