@@ -349,6 +349,10 @@ type receiver struct {
 	// The receive in buf[:n] not yet handed out from byte off on.
 	n, seg, off int
 	ep          *conn.StdEndpoint
+	// infoSeen is set by the first receive that carried
+	// UDP_COALESCED_INFO: this stack labels what it coalesces, so plain
+	// receives are single datagrams and need no transportRun scan.
+	infoSeen bool
 }
 
 func (b *Bind) newReceiver(s *socket) *receiver {
@@ -392,7 +396,10 @@ func (r *receiver) receive(packets [][]byte, sizes []int, eps []conn.Endpoint) (
 			return 0, readError(err)
 		}
 		seg := parseCoalescedInfo(r.oob[:min(oobn, len(r.oob))], r.b.layout)
-		if seg == 0 {
+		switch {
+		case seg > 0:
+			r.infoSeen = true
+		case !r.infoSeen:
 			if seg = transportRun(r.buf[:n]); seg > 0 {
 				r.coalescingBroken()
 			}

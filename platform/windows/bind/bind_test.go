@@ -581,6 +581,35 @@ func TestReceiveCoalescedWithoutInfo(t *testing.T) {
 	}
 }
 
+// TestReceiveTrustsLabelledStack: once a receive has carried
+// UDP_COALESCED_INFO, plain receives are taken as single datagrams, so
+// the per-packet transportRun scan stops and coalescing stays on.
+func TestReceiveTrustsLabelledStack(t *testing.T) {
+	fn := &fakeNet{}
+	b, fns := openFake(t, fn, hostLayout)
+	s4 := fn.sockFor(t, "udp4")
+	labelled := bytes.Join([][]byte{transportMsg(9, 0, 1200), transportMsg(9, 1, 1200)}, nil)
+	s4.reads <- fakeRead{data: labelled, oob: rawCmsg(hostLayout, ipprotoUDP, udpCoalescedInfo, le32(1200)), from: peer4}
+	// A single datagram that happens to look like a run (it cannot come
+	// from a stack that labels its runs).
+	lookalike := bytes.Join([][]byte{transportMsg(9, 2, 100), transportMsg(9, 3, 100)}, nil)
+	s4.reads <- fakeRead{data: lookalike, from: peer4}
+	packets, sizes, eps := recvBufs(8, 4000)
+	if n, err := fns[0](packets, sizes, eps); err != nil || n != 2 || sizes[0] != 1200 || sizes[1] != 1200 {
+		t.Fatalf("labelled run: %d datagrams (sizes %v), %v; want 2 of 1200", n, sizes[:2], err)
+	}
+	n, err := fns[0](packets, sizes, eps)
+	if err != nil || n != 1 || !bytes.Equal(packets[0][:sizes[0]], lookalike) {
+		t.Fatalf("plain receive after a labelled one: %d datagrams, %v; want it whole", n, err)
+	}
+	if got := b.socks.Load().v4.uroBroken.Load(); got != 0 {
+		t.Errorf("uroBroken = %d, want 0", got)
+	}
+	if want := []uint32{uroMaxSize}; !slices.Equal(s4.uroCalls, want) {
+		t.Errorf("UDP_RECV_MAX_COALESCED_SIZE set to %v, want %v", s4.uroCalls, want)
+	}
+}
+
 func TestOpenPairing(t *testing.T) {
 	inUse := &net.OpError{Op: "listen", Err: os.NewSyscallError("bind", wsaeaddrinuse)}
 	t.Run("ipv6 port taken: retry", func(t *testing.T) {

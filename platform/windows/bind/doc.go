@@ -41,7 +41,9 @@
 //     (quinn-rs/quinn#2041, microsoft/msquic#4955). A receive without it
 //     that is a run of WireGuard transport messages from one peer (the
 //     same 8-byte header recurring every seg bytes) is split at that size
-//     and coalescing is switched off for the socket.
+//     and coalescing is switched off for the socket. The check scans each
+//     plain receive (about 170 ns for 1452 bytes), so it stops once the
+//     socket has received one labelled run: that stack labels its runs.
 //
 // SetMark returns errors.ErrUnsupported. Endpoints are conn.StdEndpoint:
 // no sticky source addresses.
