@@ -1,9 +1,7 @@
 package firewall
 
 import (
-	"encoding/binary"
 	"fmt"
-	"net/netip"
 	"unicode/utf16"
 	"unsafe"
 )
@@ -59,7 +57,6 @@ var (
 	conditionIPProtocol       = guid{0x3971ef2b, 0x623e, 0x4f9a, [8]byte{0x8c, 0xb1, 0x6e, 0x79, 0xb8, 0x06, 0xb9, 0xa7}}
 	conditionIPLocalPort      = guid{0x0c1ba1af, 0x5765, 0x453f, [8]byte{0xaf, 0x22, 0xa8, 0xf7, 0x91, 0xac, 0x77, 0x5b}}
 	conditionIPRemotePort     = guid{0xc35a604d, 0xd22b, 0x4e1a, [8]byte{0x91, 0xb4, 0x68, 0xf6, 0x74, 0xee, 0x67, 0x4b}}
-	conditionIPRemoteAddress  = guid{0xb235ae9a, 0x1d64, 0x49b8, [8]byte{0xa4, 0x4c, 0x5f, 0xf3, 0xd9, 0x09, 0x50, 0x45}}
 	conditionICMPType         = conditionIPLocalPort
 )
 
@@ -76,8 +73,6 @@ const (
 	fwpUint32        = 3
 	fwpUint64        = 4
 	fwpByteBlobType  = 12
-	fwpV4AddrMask    = 0x100 // FWP_SINGLE_DATA_TYPE_MAX (0xff) + 1
-	fwpV6AddrMask    = 0x101
 	fwpMatchEqual    = 0 // FWP_MATCH_EQUAL
 	fwpMatchFlagsAll = 6 // FWP_MATCH_FLAGS_ALL_SET
 )
@@ -126,19 +121,6 @@ type fwpValue0 struct {
 }
 
 type fwpConditionValue0 fwpValue0
-
-// fwpV4AddrAndMask is FWP_V4_ADDR_AND_MASK: address and mask in host
-// order (learn.microsoft.com, FWP_V4_ADDR_AND_MASK).
-type fwpV4AddrAndMask struct {
-	addr uint32
-	mask uint32
-}
-
-// fwpV6AddrAndMask is FWP_V6_ADDR_AND_MASK.
-type fwpV6AddrAndMask struct {
-	addr         [16]byte
-	prefixLength uint8
-}
 
 // fwpmFilterCondition0 is FWPM_FILTER_CONDITION0.
 type fwpmFilterCondition0 struct {
@@ -224,10 +206,8 @@ func (f field) guid() guid {
 		return conditionIPLocalPort
 	case fieldICMPType:
 		return conditionICMPType
-	case fieldRemotePort:
-		return conditionIPRemotePort
 	default:
-		return conditionIPRemoteAddress
+		return conditionIPRemotePort
 	}
 }
 
@@ -310,22 +290,6 @@ func (m *filterMem) value(v any) (fwpConditionValue0, error) {
 		b := &fwpByteBlob{size: uint32(len(v)), data: &v[0]}
 		m.keep = append(m.keep, b, v)
 		return fwpConditionValue0{typ: fwpByteBlobType, value: uintptr(unsafe.Pointer(b))}, nil
-	case netip.Prefix:
-		if !v.IsValid() {
-			return fwpConditionValue0{}, fmt.Errorf("invalid prefix")
-		}
-		v = v.Masked()
-		if v.Addr().Is4() {
-			a := &fwpV4AddrAndMask{
-				addr: binary.BigEndian.Uint32(v.Addr().AsSlice()),
-				mask: ^uint32(0) << (32 - v.Bits()), // 0 for /0: Go shifts past the width to 0
-			}
-			m.keep = append(m.keep, a)
-			return fwpConditionValue0{typ: fwpV4AddrMask, value: uintptr(unsafe.Pointer(a))}, nil
-		}
-		a := &fwpV6AddrAndMask{addr: v.Addr().As16(), prefixLength: uint8(v.Bits())}
-		m.keep = append(m.keep, a)
-		return fwpConditionValue0{typ: fwpV6AddrMask, value: uintptr(unsafe.Pointer(a))}, nil
 	}
 	return fwpConditionValue0{}, fmt.Errorf("unsupported value type %T", v)
 }

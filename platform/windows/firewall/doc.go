@@ -17,9 +17,7 @@
 //   - DHCPv4 (UDP 68 to 67) and DHCPv6 (UDP 546 to 547), so the physical
 //     interfaces keep their addresses and the endpoints stay reachable;
 //   - NDP (ICMPv6 types 133 to 136), without which IPv6 loses its routers
-//     and neighbors;
-//   - with Options.AllowLAN, the private and link-local ranges
-//     (10/8, 172.16/12, 192.168/16, 169.254/16, fe80::/10, fc00::/7).
+//     and neighbors.
 //
 // Everything else is blocked at all four layers. Other sublayers still
 // apply on top (a Windows Firewall block still blocks), and a permit here

@@ -3,7 +3,6 @@ package firewall
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 )
 
@@ -17,10 +16,6 @@ type Options struct {
 	// one sending the encrypted UDP to the peers. Empty means the
 	// running executable (os.Executable).
 	Program string
-	// AllowLAN also permits traffic to and from private and link-local
-	// ranges (lanPrefixes) outside the tunnel, for printers and file
-	// shares on the local network.
-	AllowLAN bool
 }
 
 // layer is one of the four ALE layers the kill switch filters at: ALE
@@ -73,11 +68,10 @@ const (
 	fieldLocalPort                   // FWPM_CONDITION_IP_LOCAL_PORT: FWP_UINT16
 	fieldICMPType                    // FWPM_CONDITION_ICMP_TYPE (= IP_LOCAL_PORT): FWP_UINT16
 	fieldRemotePort                  // FWPM_CONDITION_IP_REMOTE_PORT: FWP_UINT16
-	fieldRemoteAddress               // FWPM_CONDITION_IP_REMOTE_ADDRESS: FWP_V4/V6_ADDR_MASK
 )
 
 func (f field) String() string {
-	return [...]string{"app_id", "local_interface", "flags", "protocol", "local_port", "icmp_type", "remote_port", "remote_address"}[f]
+	return [...]string{"app_id", "local_interface", "flags", "protocol", "local_port", "icmp_type", "remote_port"}[f]
 }
 
 type match uint8
@@ -88,7 +82,7 @@ const (
 )
 
 // condition is one test of a filter. value is a uint8, uint16, uint32,
-// uint64, []byte or netip.Prefix; its Go type decides the FWP_DATA_TYPE
+// uint64 or []byte; its Go type decides the FWP_DATA_TYPE
 // (filterMem.value). All conditions of a filter must hold.
 type condition struct {
 	field field
@@ -138,18 +132,6 @@ const (
 	blockWeight    uint8 = 0
 	maxWeightRange uint8 = 15 // FWP_UINT8 weights name ranges 0..15
 )
-
-// lanPrefixes are the ranges Options.AllowLAN permits: RFC 1918 private
-// IPv4, IPv4 link-local (RFC 3927), IPv6 link-local (RFC 4291 §2.5.6) and
-// unique local (RFC 4193).
-var lanPrefixes = []netip.Prefix{
-	netip.MustParsePrefix("10.0.0.0/8"),
-	netip.MustParsePrefix("172.16.0.0/12"),
-	netip.MustParsePrefix("192.168.0.0/16"),
-	netip.MustParsePrefix("169.254.0.0/16"),
-	netip.MustParsePrefix("fe80::/10"),
-	netip.MustParsePrefix("fc00::/7"),
-}
 
 // NDP messages the v6 layers permit (RFC 4861 §4): router solicitation
 // and advertisement, neighbor solicitation and advertisement. Without
@@ -204,15 +186,6 @@ func buildFilters(opts Options, appID []byte) ([]filter, error) {
 		add(fmt.Sprintf("NDP type %d", t), v6Layers, permit,
 			condition{fieldProtocol, matchEqual, uint8(ipprotoICMPv6)},
 			condition{fieldICMPType, matchEqual, t})
-	}
-	if opts.AllowLAN {
-		for _, p := range lanPrefixes {
-			layers := v4Layers
-			if p.Addr().Is6() {
-				layers = v6Layers
-			}
-			add("LAN "+p.String(), layers, permit, condition{fieldRemoteAddress, matchEqual, p})
-		}
 	}
 	// Everything else, both families, both directions.
 	add("all", allLayers, block)

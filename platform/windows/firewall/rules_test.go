@@ -2,7 +2,6 @@ package firewall
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -82,36 +81,6 @@ func TestBuildFilters(t *testing.T) {
 				acceptV6:  cat(wantV6Accept, []string{"block all (v6 accept): w0"}),
 			},
 		},
-		{
-			name: "allow LAN",
-			opts: Options{TunnelLUID: luid, AllowLAN: true},
-			want: map[layer][]string{
-				connectV4: cat(wantV4Connect, []string{
-					"permit LAN 10.0.0.0/8 (v4 connect): w15 remote_address==10.0.0.0/8",
-					"permit LAN 172.16.0.0/12 (v4 connect): w15 remote_address==172.16.0.0/12",
-					"permit LAN 192.168.0.0/16 (v4 connect): w15 remote_address==192.168.0.0/16",
-					"permit LAN 169.254.0.0/16 (v4 connect): w15 remote_address==169.254.0.0/16",
-					"block all (v4 connect): w0",
-				}),
-				acceptV4: cat(wantV4Accept, []string{
-					"permit LAN 10.0.0.0/8 (v4 accept): w15 remote_address==10.0.0.0/8",
-					"permit LAN 172.16.0.0/12 (v4 accept): w15 remote_address==172.16.0.0/12",
-					"permit LAN 192.168.0.0/16 (v4 accept): w15 remote_address==192.168.0.0/16",
-					"permit LAN 169.254.0.0/16 (v4 accept): w15 remote_address==169.254.0.0/16",
-					"block all (v4 accept): w0",
-				}),
-				connectV6: cat(wantV6Connect, []string{
-					"permit LAN fe80::/10 (v6 connect): w15 remote_address==fe80::/10",
-					"permit LAN fc00::/7 (v6 connect): w15 remote_address==fc00::/7",
-					"block all (v6 connect): w0",
-				}),
-				acceptV6: cat(wantV6Accept, []string{
-					"permit LAN fe80::/10 (v6 accept): w15 remote_address==fe80::/10",
-					"permit LAN fc00::/7 (v6 accept): w15 remote_address==fc00::/7",
-					"block all (v6 accept): w0",
-				}),
-			},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,46 +116,43 @@ func TestBuildFiltersErrors(t *testing.T) {
 // TestWeights checks the arbitration the kill switch relies on: on every
 // layer one unconditional block, below every permit.
 func TestWeights(t *testing.T) {
-	for _, lan := range []bool{false, true} {
-		fs, err := buildFilters(Options{TunnelLUID: 7, AllowLAN: lan}, testAppID)
-		if err != nil {
-			t.Fatal(err)
+	fs, err := buildFilters(Options{TunnelLUID: 7}, testAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range allLayers {
+		var blocks int
+		minPermit := uint8(255)
+		maxBlock := uint8(0)
+		for _, f := range fs {
+			if f.layer != l {
+				continue
+			}
+			if f.weight > maxWeightRange {
+				t.Errorf("%s: weight %d is not a weight range (0..15)", f.name, f.weight)
+			}
+			switch f.action {
+			case permit:
+				minPermit = min(minPermit, f.weight)
+			case block:
+				blocks++
+				maxBlock = max(maxBlock, f.weight)
+				if len(f.conds) != 0 {
+					t.Errorf("%s: block has conditions %v", f.name, f.conds)
+				}
+			}
 		}
-		for _, l := range allLayers {
-			var blocks int
-			minPermit := uint8(255)
-			maxBlock := uint8(0)
-			for _, f := range fs {
-				if f.layer != l {
-					continue
-				}
-				if f.weight > maxWeightRange {
-					t.Errorf("%s: weight %d is not a weight range (0..15)", f.name, f.weight)
-				}
-				switch f.action {
-				case permit:
-					minPermit = min(minPermit, f.weight)
-				case block:
-					blocks++
-					maxBlock = max(maxBlock, f.weight)
-					if len(f.conds) != 0 {
-						t.Errorf("%s: block has conditions %v", f.name, f.conds)
-					}
-				}
-			}
-			if blocks != 1 {
-				t.Errorf("AllowLAN=%v %s: %d blocks, want 1", lan, l, blocks)
-			}
-			if minPermit <= maxBlock {
-				t.Errorf("AllowLAN=%v %s: lowest permit weight %d <= block weight %d", lan, l, minPermit, maxBlock)
-			}
+		if blocks != 1 {
+			t.Errorf("%s: %d blocks, want 1", l, blocks)
+		}
+		if minPermit <= maxBlock {
+			t.Errorf("%s: lowest permit weight %d <= block weight %d", l, minPermit, maxBlock)
 		}
 	}
 }
 
 // TestConditionTypes checks that every condition carries the data type
-// "Filtering condition identifiers" documents for its field, and that
-// addresses match the layer's family.
+// "Filtering condition identifiers" documents for its field.
 func TestConditionTypes(t *testing.T) {
 	wantType := map[field]uint32{
 		fieldAppID:          fwpByteBlobType,
@@ -197,7 +163,7 @@ func TestConditionTypes(t *testing.T) {
 		fieldICMPType:       fwpUint16,
 		fieldRemotePort:     fwpUint16,
 	}
-	fs, err := buildFilters(Options{TunnelLUID: 7, AllowLAN: true}, testAppID)
+	fs, err := buildFilters(Options{TunnelLUID: 7}, testAppID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,76 +177,12 @@ func TestConditionTypes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f.name, err)
 		}
-		v6 := f.layer == connectV6 || f.layer == acceptV6
 		for i, c := range f.conds {
 			got := m.conds[i].conditionValue.typ
 			want, ok := wantType[c.field]
-			if c.field == fieldRemoteAddress {
-				want, ok = fwpV4AddrMask, true
-				if v6 {
-					want = fwpV6AddrMask
-				}
-			}
 			if !ok || got != want {
 				t.Errorf("%s: %s has FWP data type %#x, want %#x", f.name, c.field, got, want)
 			}
-		}
-	}
-}
-
-// TestLANRanges checks the exact ranges and their FWP_V4_ADDR_AND_MASK
-// (host order) and FWP_V6_ADDR_AND_MASK encodings.
-func TestLANRanges(t *testing.T) {
-	tests := []struct {
-		prefix     string
-		addr, mask uint32 // v4
-		addr6      string // v6
-		bits       uint8
-	}{
-		{prefix: "10.0.0.0/8", addr: 0x0a000000, mask: 0xff000000},
-		{prefix: "172.16.0.0/12", addr: 0xac100000, mask: 0xfff00000},
-		{prefix: "192.168.0.0/16", addr: 0xc0a80000, mask: 0xffff0000},
-		{prefix: "169.254.0.0/16", addr: 0xa9fe0000, mask: 0xffff0000},
-		{prefix: "fe80::/10", addr6: "fe80::", bits: 10},
-		{prefix: "fc00::/7", addr6: "fc00::", bits: 7},
-	}
-	var got []string
-	for _, p := range lanPrefixes {
-		got = append(got, p.String())
-	}
-	var want []string
-	for _, tt := range tests {
-		want = append(want, tt.prefix)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Fatalf("lanPrefixes (-want +got):\n%s", diff)
-	}
-	for _, tt := range tests {
-		m := &filterMem{}
-		v, err := m.value(netip.MustParsePrefix(tt.prefix))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(m.keep) != 1 {
-			t.Fatalf("%s: kept %d values, want 1", tt.prefix, len(m.keep))
-		}
-		switch a := m.keep[0].(type) {
-		case *fwpV4AddrAndMask:
-			if v.typ != fwpV4AddrMask || v.value != uintptr(unsafe.Pointer(a)) {
-				t.Errorf("%s: value %#x/%#x does not point at the kept mask", tt.prefix, v.typ, v.value)
-			}
-			if a.addr != tt.addr || a.mask != tt.mask {
-				t.Errorf("%s: addr/mask = %#08x/%#08x, want %#08x/%#08x", tt.prefix, a.addr, a.mask, tt.addr, tt.mask)
-			}
-		case *fwpV6AddrAndMask:
-			if v.typ != fwpV6AddrMask || v.value != uintptr(unsafe.Pointer(a)) {
-				t.Errorf("%s: value %#x/%#x does not point at the kept mask", tt.prefix, v.typ, v.value)
-			}
-			if want := netip.MustParseAddr(tt.addr6).As16(); a.addr != want || a.prefixLength != tt.bits {
-				t.Errorf("%s: addr/len = %x/%d, want %x/%d", tt.prefix, a.addr, a.prefixLength, want, tt.bits)
-			}
-		default:
-			t.Errorf("%s: kept %T", tt.prefix, a)
 		}
 	}
 }
@@ -374,7 +276,6 @@ func TestFilterMemoryErrors(t *testing.T) {
 		{name: "no action", layer: connectV4},
 		{name: "bad value", layer: connectV4, action: permit, conds: []condition{{fieldProtocol, matchEqual, 17}}},
 		{name: "empty blob", layer: connectV4, action: permit, conds: []condition{{fieldAppID, matchEqual, []byte{}}}},
-		{name: "bad prefix", layer: connectV4, action: permit, conds: []condition{{fieldRemoteAddress, matchEqual, netip.Prefix{}}}},
 	}
 	for _, f := range tests {
 		if _, err := f.memory(sublayerKey); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("filter %q", f.name)) {
