@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wgshim/wgshim/internal/testenv"
 )
 
 // root is the repository root, relative to this package's directory.
@@ -23,14 +25,7 @@ var manPages = []string{"wg.8", "wg-quick.8", "wgshim.8"}
 // outside CI and failing inside it.
 func need(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s: not found (CI=true: install it)", name)
-		}
-		t.Skipf("%s: not found", name)
-	}
-	return p
+	return testenv.RequireTool(t, name)
 }
 
 // makefileIncludesInstall reports whether the top-level Makefile includes

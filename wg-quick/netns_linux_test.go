@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wgshim/wgshim/internal/testenv"
 )
 
 // The real tests run our wg-quick, wg and wgshim binaries inside a private
@@ -27,20 +29,9 @@ import (
 // missing prerequisite fails.
 func requireRoot(t *testing.T, progs ...string) {
 	t.Helper()
-	ci := os.Getenv("CI") == "true"
-	if os.Geteuid() != 0 {
-		if ci {
-			t.Fatal("CI=true: this test needs root")
-		}
-		t.Skip("needs root for network and mount namespaces")
-	}
+	testenv.RequireRoot(t, "network and mount namespaces")
 	for _, p := range progs {
-		if _, err := exec.LookPath(p); err != nil {
-			if ci {
-				t.Fatalf("CI=true: %s is required: %v", p, err)
-			}
-			t.Skipf("%s not installed: %v", p, err)
-		}
+		testenv.RequireTool(t, p)
 	}
 }
 

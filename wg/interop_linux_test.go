@@ -26,6 +26,7 @@ import (
 	"github.com/wgshim/wgshim/core/tun/tuntest"
 	"github.com/wgshim/wgshim/core/uapi"
 	"github.com/wgshim/wgshim/core/wgtypes"
+	"github.com/wgshim/wgshim/internal/testenv"
 	"github.com/wgshim/wgshim/platform/host"
 	"github.com/wgshim/wgshim/wg"
 )
@@ -47,18 +48,9 @@ const debianWG = "/usr/bin/wg"
 
 func interop(t *testing.T) {
 	t.Helper()
-	ci := os.Getenv("CI") == "true"
-	if os.Geteuid() != 0 {
-		if ci {
-			t.Fatal("CI=true but not root: these tests need /var/run/wireguard")
-		}
-		t.Skip("skipping: needs root for /var/run/wireguard")
-	}
+	testenv.RequireRoot(t, "/var/run/wireguard")
 	if _, err := os.Stat(debianWG); err != nil {
-		if ci {
-			t.Fatalf("CI=true but %s is missing (apt-get install wireguard-tools): %v", debianWG, err)
-		}
-		t.Skipf("skipping: %s is missing (apt-get install wireguard-tools)", debianWG)
+		testenv.Skip(t, "%s is missing (apt-get install wireguard-tools): %v", debianWG, err)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wgshim/wgshim/internal/testenv"
 )
 
 // stubRCSubr stands in for /etc/rc.subr: checkyesno, load_rc_config
@@ -64,12 +66,7 @@ type rc struct {
 
 func setup(t *testing.T, rcconf string) *rc {
 	t.Helper()
-	if _, err := exec.LookPath("sh"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("sh not found")
-		}
-		t.Skip("no sh")
-	}
+	testenv.RequireTool(t, "sh")
 	dir := t.TempDir()
 	src, err := os.ReadFile("rc.d/wireguard")
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wgshim/wgshim/internal/testenv"
 )
 
 // stubRCSubr stands in for /etc/rc.d/rc.subr: rc_cmd dispatches to the
@@ -78,13 +80,7 @@ func newRig(t *testing.T) *rig {
 // succeeded.
 func (r *rig) run(t *testing.T, action string) bool {
 	t.Helper()
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("bash not found")
-		}
-		t.Skip("bash not found")
-	}
+	bash := testenv.RequireTool(t, "bash")
 	cmd := exec.Command(bash, "rc.d/wireguard", action)
 	cmd.Env = append(os.Environ(),
 		"PATH="+filepath.Join(r.dir, "bin")+":"+os.Getenv("PATH"),

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wgshim/wgshim/internal/testenv"
 )
 
 // Implementations under test.
@@ -35,7 +37,7 @@ var variants = []struct{ name, a, b string }{
 
 func TestMain(m *testing.M) {
 	tag = string(rune('a'+os.Getpid()%26)) + string(rune('a'+os.Getpid()/26%26))
-	if os.Geteuid() == 0 || os.Getenv("CI") == "true" {
+	if os.Geteuid() == 0 || testenv.InCI() {
 		binDir, buildErr = os.MkdirTemp("", "wgshim-e2e-")
 		if buildErr == nil {
 			buildErr = build(binDir)
@@ -79,26 +81,12 @@ func build(dir string) error {
 // and wg.
 func requireEnv(t *testing.T, tools ...string) {
 	t.Helper()
-	ci := os.Getenv("CI") == "true"
-	if os.Geteuid() != 0 {
-		if !ci {
-			t.Skip("needs root for network namespaces and TUN devices (CI is not true)")
-		}
-		t.Fatal("CI=true but not root: network namespaces and TUN devices need root")
-	}
+	testenv.RequireRoot(t, "network namespaces and TUN devices")
 	for _, tool := range append([]string{"ip", "ss", "ping", "sysctl", "wg"}, tools...) {
-		if _, err := exec.LookPath(tool); err != nil {
-			if !ci {
-				t.Skipf("prerequisite %s is missing: %v", tool, err)
-			}
-			t.Fatalf("CI=true and prerequisite %s is missing: %v", tool, err)
-		}
+		testenv.RequireTool(t, tool)
 	}
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		if !ci {
-			t.Skipf("no TUN support: %v", err)
-		}
-		t.Fatalf("CI=true and no TUN support: %v", err)
+		testenv.Skip(t, "no TUN support: %v", err)
 	}
 	if buildErr != nil {
 		t.Fatalf("building the binaries under test: %v", buildErr)

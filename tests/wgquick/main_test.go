@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wgshim/wgshim/internal/testenv"
 	"github.com/wgshim/wgshim/tests/internal/snapshot"
 )
 
@@ -34,7 +35,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Geteuid() == 0 || os.Getenv("CI") == "true" {
+	if os.Geteuid() == 0 || testenv.InCI() {
 		binDir, buildErr = os.MkdirTemp("", "wgshim-wgquick-")
 		if buildErr == nil {
 			buildErr = build(binDir)
@@ -69,34 +70,22 @@ func build(dir string) error {
 // and returns the path of Debian's wg-quick.
 func prereq(t *testing.T) string {
 	t.Helper()
-	ci := os.Getenv("CI") == "true"
-	skip := func(format string, args ...any) {
-		t.Helper()
-		if ci {
-			t.Fatalf(format+" (CI=true: prerequisites are mandatory)", args...)
-		}
-		t.Skipf(format, args...)
-	}
-	if os.Geteuid() != 0 {
-		skip("needs root (network and mount namespaces)")
-	}
+	testenv.RequireRoot(t, "network and mount namespaces")
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 	for _, c := range []string{"ip", "nft", "bash", "sysctl"} {
-		if _, err := exec.LookPath(c); err != nil {
-			skip("%s not found (apt-get install iproute2 nftables procps)", c)
-		}
+		testenv.RequireTool(t, c)
 	}
 	if _, err := os.Stat("/usr/bin/wg"); err != nil {
-		skip("Debian's wg not found at /usr/bin/wg (apt-get install wireguard-tools)")
+		testenv.Skip(t, "Debian's wg not found at /usr/bin/wg (apt-get install wireguard-tools)")
 	}
 	for _, p := range []string{"/usr/bin/wg-quick", "/usr/sbin/wg-quick"} {
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
 	}
-	skip("Debian's wg-quick not found (apt-get install wireguard-tools)")
+	testenv.Skip(t, "Debian's wg-quick not found (apt-get install wireguard-tools)")
 	return ""
 }
 

@@ -9,13 +9,13 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/wgshim/wgshim/core/conn"
+	"github.com/wgshim/wgshim/internal/testenv"
 )
 
 type knobs struct{ noGSO, noGRO bool }
@@ -35,16 +35,6 @@ func openBind(t testing.TB, port uint16, k knobs) (*Bind, []conn.ReceiveFunc, ui
 	}
 	t.Cleanup(func() { b.Close() })
 	return b, fns, actual
-}
-
-// skipOutsideCI skips a test whose prerequisite the machine lacks, unless
-// CI=true, where every prerequisite is mandatory and its absence fails.
-func skipOutsideCI(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format+" (CI=true, so not skipping)", args...)
-	}
-	t.Skipf(format, args...)
 }
 
 func haveIPv6() bool {
@@ -174,7 +164,7 @@ func TestBatchLoopback(t *testing.T) {
 			t.Run(fam.name+"/"+k.String(), func(t *testing.T) {
 				v6 := fam.addr.Is6()
 				if v6 && !haveIPv6() {
-					skipOutsideCI(t, "no IPv6 loopback")
+					testenv.Skip(t, "no IPv6 loopback")
 				}
 				a, _, aport := openBind(t, 0, k)
 				b, bfns, bport := openBind(t, 0, k)
@@ -237,7 +227,7 @@ func TestGROSplit(t *testing.T) {
 	b, bfns, bport := openBind(t, 0, knobs{})
 	as, bs := a.sock(t, false), b.sock(t, false)
 	if !as.gso.Load() || !bs.gro {
-		skipOutsideCI(t, "kernel lacks UDP GSO (%v) or GRO (%v)", as.gso.Load(), bs.gro)
+		testenv.Skip(t, "kernel lacks UDP GSO (%v) or GRO (%v)", as.gso.Load(), bs.gro)
 	}
 	sizes := []int{1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 500}
 	bufs := make([][]byte, len(sizes))
@@ -303,7 +293,7 @@ func TestGSODisable(t *testing.T) {
 	col := collect(bfns[0], 100)
 	as := a.sock(t, false)
 	if !as.gso.Load() {
-		skipOutsideCI(t, "no UDP GSO on this kernel")
+		testenv.Skip(t, "no UDP GSO on this kernel")
 	}
 	as.maxGSOSegs = 1000 // the kernel allows 64 or 128
 	const n = 300

@@ -17,19 +17,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wgshim/wgshim/core/conn"
+	"github.com/wgshim/wgshim/internal/testenv"
 )
 
 // needRoot skips a test that needs root, unless CI=true, where a missing
 // prerequisite is a failure.
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root (CI=true, so not skipping)")
-	}
-	t.Skip("this test needs root")
+	testenv.RequireRoot(t, "network namespaces")
 }
 
 // enterNetns moves the test goroutine into a fresh network namespace with
@@ -45,9 +40,7 @@ func needRoot(t *testing.T) {
 func enterNetns(t *testing.T) {
 	t.Helper()
 	needRoot(t)
-	if _, err := exec.LookPath("ip"); err != nil {
-		skipOutsideCI(t, "ip(8) not found")
-	}
+	testenv.RequireTool(t, "ip")
 	runtime.LockOSThread()
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		t.Fatalf("unshare(CLONE_NEWNET): %v", err)
@@ -234,7 +227,7 @@ func TestGSOPathMTU(t *testing.T) {
 			col := collect(fn, 2048)
 			as := a.sock(t, v6)
 			if !as.gso.Load() {
-				skipOutsideCI(t, "no UDP GSO on this kernel")
+				testenv.Skip(t, "no UDP GSO on this kernel")
 			}
 			ep := a.Endpoint(netip.AddrPortFrom(tt.addr, bport))
 			bufs := make([][]byte, 6)

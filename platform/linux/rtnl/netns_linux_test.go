@@ -10,31 +10,21 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wgshim/wgshim/internal/testenv"
 )
 
 // requireRoot skips a test that needs root, unless CI=true, where a missing
 // prerequisite must fail loudly.
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("test needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN for unshare) and CI=true")
-	}
-	t.Skip("skipping: needs root to create a network namespace")
+	testenv.RequireRoot(t, "CAP_NET_ADMIN and CAP_SYS_ADMIN to unshare a network namespace")
 }
 
 // requireTool is requireRoot for an executable the test runs.
 func requireTool(t *testing.T, name string) {
 	t.Helper()
-	if _, err := exec.LookPath(name); err == nil {
-		return
-	} else if os.Getenv("CI") == "true" {
-		t.Fatalf("test needs %s: %v", name, err)
-	} else {
-		t.Skipf("skipping: %s not found", name)
-	}
+	testenv.RequireTool(t, name)
 }
 
 // netns is a fresh network namespace owned by one OS thread. A goroutine
@@ -77,8 +67,8 @@ func newNetns(t *testing.T) *netns {
 		}
 	}()
 	if err := <-errc; err != nil {
-		if os.Getenv("CI") != "true" && errors.Is(err, os.ErrPermission) {
-			t.Skipf("skipping: %v", err)
+		if errors.Is(err, os.ErrPermission) {
+			testenv.Skip(t, "%v", err)
 		}
 		t.Fatal(err)
 	}

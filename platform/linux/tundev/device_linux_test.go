@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wgshim/wgshim/core/tun"
+	"github.com/wgshim/wgshim/internal/testenv"
 )
 
 // The tests below create real TUN interfaces. Each runs in a fresh network
@@ -29,12 +30,7 @@ import (
 
 func inNetns(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root (CAP_NET_ADMIN) to create TUN devices and network namespaces; CI=true")
-		}
-		t.Skip("needs root to create TUN devices and network namespaces")
-	}
+	testenv.RequireRoot(t, "TUN devices and network namespaces")
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Fatalf("iproute2 `ip` not found: %v", err)
 	}

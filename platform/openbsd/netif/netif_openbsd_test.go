@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wgshim/wgshim/internal/testenv"
 	"github.com/wgshim/wgshim/platform/bsd"
 )
 
@@ -67,12 +68,7 @@ func TestLayout(t *testing.T) {
 // TestLiveTun exercises the ioctls on a tun(4) interface created for the
 // test. It needs root.
 func TestLiveTun(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true: this test needs root")
-		}
-		t.Skip("needs root")
-	}
+	testenv.RequireRoot(t, "interface ioctls")
 	const name = "tun99"
 	var r [bsd.SizeofIfreq]byte
 	copy(r[:], name)

@@ -1,6 +1,7 @@
 package tundev
 
 import (
+	"github.com/wgshim/wgshim/internal/testenv"
 	"github.com/wgshim/wgshim/platform/bsd"
 
 	"errors"
@@ -47,12 +48,7 @@ func TestLayout(t *testing.T) {
 }
 
 func needRoot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true: this test needs root")
-		}
-		t.Skip("needs root")
-	}
+	testenv.RequireRoot(t, "tun(4) devices")
 }
 
 // TestLive creates a tun device, checks its MTU and events, and that
