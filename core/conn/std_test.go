@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/wgshim/wgshim/internal/testenv"
 )
 
 // haveIPv6 reports whether ::1 can be bound on this host.
@@ -79,7 +81,7 @@ func TestStdBindSendReceive(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.v6 && !haveIPv6(t) {
-				t.Skip("no IPv6 loopback on this host")
+				testenv.Skip(t, "no IPv6 loopback on this host")
 			}
 			a, afns, aport := openStd(t, 0)
 			b, bfns, bport := openStd(t, 0)

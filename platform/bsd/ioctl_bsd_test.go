@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wgshim/wgshim/internal/testenv"
 )
 
 func TestIoctl(t *testing.T) {
@@ -23,7 +25,7 @@ func TestIoctl(t *testing.T) {
 	}
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		t.Skipf("no inet socket: %v", err)
+		testenv.Skip(t, "no inet socket: %v", err)
 	}
 	defer unix.Close(fd)
 	if err := Ioctl(fd, req, unsafe.Pointer(&ifr)); err != nil {

@@ -218,15 +218,28 @@ func TestStartupErrors(t *testing.T) {
 }
 
 // TestWgQuick brings an interface up and down with Debian's wg-quick,
-// pointed at wgshim by WG_QUICK_USERSPACE_IMPLEMENTATION (the kernel here
-// has no wireguard module, so wg-quick falls back to it). wg-quick runs in
-// its own network namespace and a private mount namespace so that nothing
-// it does can reach the host. The other end is a wgshim daemon configured
-// over UAPI.
+// pointed at wgshim by WG_QUICK_USERSPACE_IMPLEMENTATION. wg-quick falls
+// back to it when `ip link add ... type wireguard` fails; an ip(8) shim
+// first in its PATH makes it fail whether or not this kernel has the
+// module. wg-quick runs in its own network namespace and a private mount
+// namespace so that nothing it does can reach the host. The other end is
+// a wgshim daemon configured over UAPI.
 func TestWgQuick(t *testing.T) {
 	requireEnv(t, "wg-quick", "unshare")
-	if _, err := os.Stat("/sys/module/wireguard"); err == nil {
-		t.Skip("the kernel has wireguard: wg-quick would not use a userspace implementation")
+	shim := t.TempDir()
+	realIP, _ := exec.LookPath("ip") // requireEnv checked it
+	err := os.WriteFile(filepath.Join(shim, "ip"), []byte(`#!/bin/sh
+# ip(8) on a kernel without WireGuard: a wireguard link cannot be made.
+for a; do
+	if [ "$a" = wireguard ]; then
+		echo "Error: Unknown device type." >&2
+		exit 2
+	fi
+done
+exec `+realIP+` "$@"
+`), 0o755)
+	if err != nil {
+		t.Fatal(err)
 	}
 	nm := newNames()
 	nsQ, nsP := newNetns(t, nm.ns("q")), newNetns(t, nm.ns("p"))
@@ -250,7 +263,7 @@ func TestWgQuick(t *testing.T) {
 
 	ifQ := nm.iface("q")
 	conf := filepath.Join(t.TempDir(), ifQ+".conf")
-	err := os.WriteFile(conf, []byte(`[Interface]
+	err = os.WriteFile(conf, []byte(`[Interface]
 PrivateKey = `+privQ.String()+`
 Address = 10.0.0.1/24, fd00::1/64
 ListenPort = 51820
@@ -267,7 +280,7 @@ AllowedIPs = 10.0.0.2/32, fd00::2/128
 	// Whatever happens, deleting the link (and the namespace) stops the
 	// detached daemon.
 	t.Cleanup(func() { exec.Command("ip", "-n", nsQ, "link", "del", ifQ).Run() })
-	env := []string{"WG_QUICK_USERSPACE_IMPLEMENTATION=" + bins[wgshim]}
+	env := []string{"WG_QUICK_USERSPACE_IMPLEMENTATION=" + bins[wgshim], "PATH=" + shim + ":" + os.Getenv("PATH")}
 	wgQuick := []string{"unshare", "--mount", "--propagation", "private", "wg-quick"}
 
 	code, stdout, stderr := startOnce(t, nsQ, env, append(wgQuick, "up", conf)...)

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wgshim/wgshim/core/tun"
+	"github.com/wgshim/wgshim/internal/testenv"
 )
 
 // fakeSys is the interface side of the OS.
@@ -62,7 +63,7 @@ func newHarness(t *testing.T, up bool) *harness {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET, 0)
 	if err != nil {
-		t.Skipf("no SOCK_SEQPACKET socketpair: %v", err)
+		testenv.Skip(t, "no SOCK_SEQPACKET socketpair: %v", err)
 	}
 	for _, fd := range fds {
 		if err := unix.SetNonblock(fd, true); err != nil {
